@@ -1,0 +1,3 @@
+"""HyperDistill Workbench: universal morphology control with distilled hypernetworks."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""morphology package."""
