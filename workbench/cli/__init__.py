@@ -16,6 +16,8 @@ from workbench.errors import WorkbenchError
 
 # Modules (in workbench.cli) that define commands, in the order --help lists them.
 COMMAND_MODULES: tuple[str, ...] = (
+    "flops",
+    "export_mlp",
 )
 
 
