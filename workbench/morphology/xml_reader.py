@@ -201,7 +201,6 @@ def parse_root(root: ET.Element, name: str, metadata: dict[str, Any] | None = No
     else:
         from workbench.morphology.validation import infer_symmetric_pairs
 
-        symmetric = ()
         morph = Morphology(name=name, torso=torso, limbs=tuple(limbs))
         symmetric = infer_symmetric_pairs(morph)
     mutations = tuple(str(m) for m in metadata.get("mutations", ()))
