@@ -16,8 +16,11 @@ from workbench.errors import WorkbenchError
 
 # Modules (in workbench.cli) that define commands, in the order --help lists them.
 COMMAND_MODULES: tuple[str, ...] = (
+    "morph",
     "flops",
     "export_mlp",
+    "train_teacher",
+    "evaluate",
 )
 
 

@@ -30,7 +30,9 @@ class PPOConfig:
     model: str = "workbench-ft"
     """Named model size for ``workbench.models.get_model_config(model, policy)``."""
     model_overrides: dict[str, Any] = field(default_factory=dict)
-    """Fields replaced in the named model configuration (e.g. ``{"embed_dim": 32}`` for tiny tests)."""
+    """Fields replaced in the named actor configuration (e.g. ``{"d_model": 32}`` for tiny tests)."""
+    critic_overrides: dict[str, Any] = field(default_factory=dict)
+    """Fields replaced in the named critic configuration (``get_model_config(model, "critic")``)."""
     task: str = "ft"
     """Environment task: ft (flat terrain), vt (variable terrain) or obstacle."""
     robots: str = "generated-train"
@@ -105,6 +107,9 @@ class PPOConfig:
     """torch threads while acting during rollouts (small batches run fastest single-threaded)."""
     learner_threads: int = 2
     """torch threads during the PPO update."""
+    share_context: bool = True
+    """Compute the actor's morphology-only part (ModuMorph hypernetworks, fixed attention) once per robot
+    per batch instead of once per sample (same function, much cheaper; see training/context_sharing.py)."""
 
     # --- bookkeeping ------------------------------------------------------------------------------
     checkpoint_interval_s: float = 300.0

@@ -1,0 +1,111 @@
+"""``workbench train-teacher``: multi-robot PPO of a universal policy, resumable."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from workbench.errors import WorkbenchError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from workbench.training.config import NAMED_CONFIGS
+
+    parser = subparsers.add_parser(
+        "train-teacher",
+        help="train a universal teacher with multi-robot PPO (resumable)",
+        description=(
+            "Train a universal policy with multi-robot PPO. RUN_DIR receives config.json, metrics.csv, "
+            "checkpoint.pt (full state, for --resume) and policy.pt (the policy, for load_policy / evaluate). "
+            "A run interrupted and resumed ends with exactly the weights of an uninterrupted one (CPU)."
+        ),
+    )
+    parser.add_argument("--config", default="workbench-ft", choices=sorted(NAMED_CONFIGS),
+                        help="named training configuration (default: workbench-ft)")
+    parser.add_argument("--robots", default=None, help="robot suite name or directory of XMLs (default: the config's)")
+    parser.add_argument("--max-robots", type=int, default=None, help="train on the first N robots of the set only")
+    parser.add_argument("--total-steps", type=int, default=None, help="environment steps of the whole run")
+    parser.add_argument("--seed", type=int, default=None, help="seed (default: the config's, 0)")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default=None, help="learner device (simulation: CPU)")
+    parser.add_argument("--policy", default=None,
+                        choices=("modumorph", "metamorph", "hyperdistill", "mlp", "tf-compressed", "modumorph-compressed"),
+                        help="policy architecture (default: the config's, modumorph)")
+    parser.add_argument("--checkpoint-interval", type=float, default=None, metavar="SECONDS",
+                        help="seconds between checkpoints (default: the config's, 300)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="replace any training setting (value parsed as JSON, else a string); repeatable")
+    parser.add_argument("--out", required=True, type=Path, metavar="RUN_DIR", help="run directory")
+    parser.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR from its last checkpoint")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(func=run)
+
+
+def _parse_overrides(items: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise WorkbenchError(f"--set expects KEY=VALUE, got {item!r}")
+        try:
+            out[key.strip().replace("-", "_")] = json.loads(raw)
+        except ValueError:
+            out[key.strip().replace("-", "_")] = raw
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    from workbench.training.config import PPOConfig, get_training_config
+    from workbench.training.trainer import CHECKPOINT_FILE, CONFIG_FILE, PPOTrainer
+
+    run_dir: Path = args.out
+    changes = _parse_overrides(args.overrides)
+    for key, value in (
+        ("robots", args.robots),
+        ("max_robots", args.max_robots),
+        ("total_steps", args.total_steps),
+        ("seed", args.seed),
+        ("device", args.device),
+        ("policy", args.policy),
+        ("checkpoint_interval_s", args.checkpoint_interval),
+    ):
+        if value is not None:
+            changes[key] = value
+
+    if args.resume:
+        if not (run_dir / CHECKPOINT_FILE).is_file():
+            raise WorkbenchError("no checkpoint.pt to resume from", run_dir)
+        config = PPOConfig.load_json(run_dir / CONFIG_FILE)
+        # Only settings that do not change the run's past may differ on resume.
+        resumable = {"total_steps", "device", "checkpoint_interval_s"}
+        current = config.to_dict()
+        conflicting = sorted(k for k, v in changes.items() if k not in resumable and current.get(k) != v)
+        if conflicting:
+            raise WorkbenchError(
+                f"--resume keeps the run's configuration; cannot change {', '.join(conflicting)}", run_dir / CONFIG_FILE
+            )
+        resumed_changes = {k: v for k, v in changes.items() if k in resumable}
+        if resumed_changes:
+            config = config.replace(**resumed_changes).validate()
+            config.save_json(run_dir / CONFIG_FILE)
+    else:
+        if run_dir.exists() and any((run_dir / name).exists() for name in (CHECKPOINT_FILE, CONFIG_FILE, "metrics.csv")):
+            raise WorkbenchError("already holds a run; pass --resume to continue it or choose another --out", run_dir)
+        config = get_training_config(args.config, **changes)
+
+    trainer = PPOTrainer(config, run_dir, resume=args.resume)
+    start_iteration = trainer.iteration
+    print(
+        f"{'resuming' if args.resume else 'training'} {config.policy} ({config.model}) on {len(trainer.robots)} robots "
+        f"[{config.robots}], {config.num_envs} envs x {config.num_steps} steps, "
+        f"{config.num_iterations} iterations ({config.total_steps:,} steps); from iteration {start_iteration} -> {run_dir}",
+        file=sys.stderr,
+    )
+    trainer.train(progress=not args.no_progress)
+    print(
+        f"done: iteration {trainer.iteration}, {trainer.env_steps:,} env steps, "
+        f"recent return {trainer.recent_return:.1f}; policy: {run_dir / 'policy.pt'}"
+    )
+    return 0
