@@ -179,7 +179,7 @@ class HyperDistillPolicy(PolicyBase):
         from workbench import morphology as morph_pkg
 
         if not hasattr(morphology, "body_names"):
-            morphology = _load_one_robot(morphology)
+            morphology = morph_pkg.load_robot(morphology)
         obs = {
             layout.OBS_CONTEXT: morph_pkg.context_features(morphology),
             layout.OBS_LIMB_MASK: morph_pkg.limb_mask(morphology),
@@ -201,16 +201,6 @@ class HyperDistillPolicy(PolicyBase):
 
     def inference_parameter_count(self, norms: bool = True) -> int:
         return sum(self.inference_parameters(norms).values())
-
-
-def _load_one_robot(spec):
-    from workbench.errors import WorkbenchError
-    from workbench.morphology import load_robots
-
-    robots = load_robots(spec)
-    if len(robots) != 1:
-        raise WorkbenchError(f"expected one robot, got {len(robots)}", path=str(spec))
-    return robots[0]
 
 
 __all__ = ["HyperDistillPolicy", "ContextEncoder", "STATE_INDICES", "module_parameter_count"]

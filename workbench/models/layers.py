@@ -91,13 +91,13 @@ class MultiHeadAttention(nn.Module):
         if self.fixed:
             assert weights is not None
             v = self._heads(self.value(x))
-            if drop:
-                weights = F.dropout(weights, drop)
-            y = weights @ v
         else:
-            q, k, v = self.qkv(x).chunk(3, dim=-1)
-            y = F.scaled_dot_product_attention(self._heads(q), self._heads(k), self._heads(v),
-                                               attn_mask=bias, dropout_p=drop)
+            # Explicit matmuls (not fused SDPA) so that torch's FLOP counter sees every product.
+            q, k, v = (self._heads(t) for t in self.qkv(x).chunk(3, dim=-1))
+            weights = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(self.head_dim) + bias, dim=-1)
+        if drop:
+            weights = F.dropout(weights, drop)
+        y = weights @ v
         y = y.transpose(1, 2).reshape(b, n, self.num_heads * self.head_dim)
         return self.out(y)
 
