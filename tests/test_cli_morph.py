@@ -216,3 +216,13 @@ def test_cli_subprocess_help_and_validate(unimal_dir):
     assert _lines(result.stderr) == [f"error: {unimal_dir / 'nothing.xml'}: no such file or directory"]
     rows = [line for line in result.stdout.splitlines() if line.startswith(("floor-", "vt-", "mvt-"))]
     assert len(rows) == 102  # one row per robot (duplicate listings are indented)
+
+
+def test_show(good_xml, capsys):
+    assert main(["morph", "show", str(good_xml)]) == 0
+    out, _ = capsys.readouterr()
+    assert "8 limbs, 11 DoF" in out and "limb/15" in out and "limby/15" in out and "[-60, 30]" in out
+    assert main(["morph", "show", "gen-train-000"]) == 0
+    assert main(["morph", "show", "gen-train-999"]) == 2
+    _, err = capsys.readouterr()
+    assert len(_lines(err)) == 1 and "gen-train-999" in err

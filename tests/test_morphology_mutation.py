@@ -43,7 +43,7 @@ def test_each_operator_changes_what_it_says(op):
         assert [lb.length for lb in mutant.limbs] != [lb.length for lb in src.limbs]
         assert mutant.num_joints == src.num_joints
     elif op == "density":
-        assert mutant.limbs[0].density != src.limbs[0].density
+        assert (mutant.torso.density, mutant.limbs[0].density) != (src.torso.density, src.limbs[0].density)
         assert len({lb.density for lb in mutant.limbs}) == 1
     elif op == "joint_angle":
         assert [j.range for lb in mutant.limbs for _, j in lb.joints] != [j.range for lb in src.limbs for _, j in lb.joints]

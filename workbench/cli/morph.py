@@ -6,6 +6,7 @@
   fingerprints). A bad file gets one line on stderr; the others are still
   reported; the exit status is 1 when any file was invalid, 2 when a path or name
   does not exist, 0 otherwise.
+- ``show ROBOT``: one robot's limb table.
 - ``generate --n N --seed S --out DIR``: N new robots (``DIR/xml``, ``DIR/metadata``).
 - ``mutate SRC... --per-robot K --seed S --out DIR``: K mutants of each source robot.
 """
@@ -42,6 +43,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH", help="XML file, directory, suite or robot name")
     p.add_argument("--quiet", action="store_true", help="print only the summary, duplicates and errors")
     p.set_defaults(func=run_validate)
+
+    p = sub.add_parser(
+        "show",
+        help="print one robot's limb table",
+        description="Print a robot's summary and limb table (limb, parent, length, joints, ranges, gears, mass).",
+    )
+    p.add_argument("robot", metavar="ROBOT", help="XML file or built-in robot name (e.g. gen-train-003)")
+    p.set_defaults(func=run_show)
 
     p = sub.add_parser(
         "generate",
@@ -176,6 +185,24 @@ def run_validate(args: argparse.Namespace) -> int:
             else:
                 print(f"overlaps between {a} and {b}: none", file=out)
     return status
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from workbench.morphology import fingerprint, limb_table, load_robot
+
+    morph = load_robot(args.robot)
+    print(
+        f"{morph.name}: {morph.num_limbs} limbs, {morph.num_joints} DoF, mass {morph.mass:.2f} kg, "
+        f"height {morph.height:.2f} m, fingerprint {fingerprint(morph)}"
+    )
+    if morph.symmetric_pairs:
+        print("symmetric pairs: " + ", ".join(f"limb/{a}~limb/{b}" for a, b in morph.symmetric_pairs))
+    if morph.mutations:
+        print("mutations: " + ", ".join(morph.mutations))
+    rows = limb_table(morph)
+    keys = ("limb", "parent", "length", "joints", "ranges", "gears", "density", "mass")
+    print(_table([tuple(r[k] for k in keys) for r in rows], keys))
+    return 0
 
 
 def run_generate(args: argparse.Namespace) -> int:

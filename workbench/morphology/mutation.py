@@ -4,7 +4,7 @@
 - ``delete_limb``: delete a leaf limb (and its mirror), never below 2 limbs.
 - ``limb_params``: resample the length parameter h of a limb (and its mirror);
   the children follow their attachment site.
-- ``density``: resample the (shared) limb density.
+- ``density``: resample the torso density and the (shared) limb density.
 - ``joint_angle``, ``gear``, ``dof``: resample joint ranges / resample gears /
   change the joint count (1 <-> 2), on all limbs or on one limb (and its mirror),
   each with probability 1/2.
@@ -124,10 +124,19 @@ def op_limb_params(morph: Morphology, rng: np.random.Generator) -> Morphology | 
 
 
 def op_density(morph: Morphology, rng: np.random.Generator) -> Morphology | None:
-    current = morph.limbs[0].density
-    choices = [d for d in DENSITY_CHOICES if abs(d - current) > 1e-9]
-    density = float(choices[rng.integers(len(choices))])
-    return replace(morph, limbs=tuple(replace(lb, density=density) for lb in morph.limbs))
+    """Resample the torso density and the (shared) limb density, each from the design
+    space (as in the published mutants, either may keep its value by chance, not both)."""
+    current = (morph.torso.density, morph.limbs[0].density)
+    while True:
+        torso = float(DENSITY_CHOICES[rng.integers(len(DENSITY_CHOICES))])
+        limb = float(DENSITY_CHOICES[rng.integers(len(DENSITY_CHOICES))])
+        if (torso, limb) != current:
+            break
+    return replace(
+        morph,
+        torso=replace(morph.torso, density=torso),
+        limbs=tuple(replace(lb, density=limb) for lb in morph.limbs),
+    )
 
 
 def _map_joints(morph: Morphology, rng, fn: Callable[[Limb, np.random.Generator], dict]) -> Morphology:
