@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from workbench.cli import main
-from workbench.morphology import Morphology, builtin_robot, load_robots, suite
+from workbench.morphology import Morphology, load_robots, suite
 from workbench.morphology.geometry import direction, make_limb
 
 REPO = Path(__file__).resolve().parents[1]
