@@ -133,6 +133,9 @@ def build_world_spec(source: RobotSource, task: str, config: EnvConfig) -> mujoc
         spec = mujoco.MjSpec.from_string(source.xml)
     except Exception as error:  # mujoco raises ValueError with the parser message
         raise WorkbenchError(f"invalid MJCF: {str(error).splitlines()[0]}", source.path or source.name) from None
+    for actuator in spec.actuators:  # the env relies on MuJoCo clamping controls to [-1, 1]
+        actuator.ctrllimited = mujoco.mjtLimited.mjLIMITED_TRUE
+        actuator.ctrlrange = [-1.0, 1.0]
     for sensor in list(spec.sensors):  # unused by the workbench; they cost time every substep
         spec.delete(sensor)
     spec.option.timestep = config.timestep

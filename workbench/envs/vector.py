@@ -7,6 +7,13 @@ that releases the GIL; several robots are stepped concurrently from a small
 persistent Python thread pool. Observations are gathered from the batches' bound
 fields with precomputed index arrays and assembled in numpy over the whole batch.
 
+Resets are *staged*: each env's next episode (robot, terrain / obstacles, reset
+noise, drawn from the env's own RNG in the same order as the single env draws
+them) is prepared ahead of time in a second, single-threaded batch, many envs per
+call, together with its first observation. An auto-reset then only copies a state
+row and an observation row. (VT stages at reset time: the terrain of the next
+episode lives in the env's own height field.)
+
 Auto-reset is same-step (Gymnasium's ``AutoresetMode.SAME_STEP``): the observation
 returned for a finished env is the first of its next episode; ``info["final_obs"]``
 holds the last observation of the finished episode.
@@ -25,7 +32,7 @@ from mujoco import batch as mjbatch
 
 from workbench.envs import layout as L
 from workbench.envs.config import EnvConfig, check_task
-from workbench.envs.core import Episode, EpisodeDrawer, action_space, fall_reference, observation_space
+from workbench.envs.core import EpisodeDrawer, action_space, fall_reference, observation_space
 from workbench.envs.observation import ObsIndex, write_proprioceptive
 from workbench.envs.physics import install_quiet_warning_handler
 from workbench.envs.robot import CompiledRobot, compile_robot
@@ -48,8 +55,34 @@ def _as_robot_list(morphologies: Any) -> list:
     return [morphologies]
 
 
+class _Rows:
+    """A Batch and the live views of the fields the env reads and writes."""
+
+    def __init__(self, model: mujoco.MjModel, nsim: int, nthread: int, task: str) -> None:
+        b = mjbatch.Batch(model, nsim, nthread=nthread)
+        self.batch = b
+        self.qpos = b.bind("qpos")
+        self.qvel = b.bind("qvel")
+        self.ctrl = b.bind("ctrl")
+        self.xpos = b.bind("xpos")
+        self.xquat = b.bind("xquat")
+        self.cvel = b.bind("cvel")
+        self.subtree_com = b.bind("subtree_com")
+        self.qacc = b.bind("qacc")
+        self.warning = b.warning
+        if task == "obstacle":
+            self.mocap_pos = b.bind("mocap_pos")
+            self.mocap_quat = b.bind("mocap_quat")
+        b.reset()  # once: the default state row, written directly at every episode start
+        self.state_template = b.state[0].copy()
+        self.state = b.state
+
+    def warnings_of(self, rows) -> np.ndarray:
+        return self.warning[rows, :, 1].sum(axis=-1)
+
+
 class _RobotSim:
-    """One robot's compiled model, tables and batch (num_envs rows)."""
+    """One robot: compiled model, tables, and its active and staging batches (lazy)."""
 
     def __init__(self, robot: CompiledRobot, num_envs: int, num_threads: int, task: str) -> None:
         self.robot = robot
@@ -61,33 +94,38 @@ class _RobotSim:
         self.task = task
         self.fall_height = fall_reference(task, robot.config, robot.tables)
         self.root = robot.tables.root_qpos
-        self._batch: mjbatch.Batch | None = None
+        self._active: _Rows | None = None
+        self.warn_total = 0  # sum of the active batch's warning counters last seen
+        self._stage: _Rows | None = None
         self.models: list[mujoco.MjModel] | None = None  # VT: per-slot models (own height field)
 
     @property
-    def batch(self) -> mjbatch.Batch:
-        if self._batch is None:
-            b = mjbatch.Batch(self.model, self.num_envs, nthread=self.num_threads)
-            self.qpos = b.bind("qpos")
-            self.qvel = b.bind("qvel")
-            self.ctrl = b.bind("ctrl")
-            self.xpos = b.bind("xpos")
-            self.xquat = b.bind("xquat")
-            self.cvel = b.bind("cvel")
-            self.subtree_com = b.bind("subtree_com")
-            self.qacc = b.bind("qacc")
-            self.warning = b.warning
-            if self.task == "obstacle":
-                self.mocap_pos = b.bind("mocap_pos")
-                self.mocap_quat = b.bind("mocap_quat")
-            if self.task == "vt":
-                self.models = [self.model] * self.num_envs
-                b.set_models(self.models)
-            self._batch = b
-        return self._batch
+    def active(self) -> _Rows:
+        if self._active is None:
+            self._active = _Rows(self.model, self.num_envs, self.num_threads, self.task)
+            self._sync_models()
+        return self._active
 
-    def warnings_of(self, rows) -> np.ndarray:
-        return self.warning[rows, :, 1].sum(axis=-1)
+    @property
+    def stage(self) -> _Rows:
+        if self._stage is None:
+            self._stage = _Rows(self.model, self.num_envs, 1, self.task)
+            self._sync_models()
+        return self._stage
+
+    def set_slot_model(self, slot: int, model: mujoco.MjModel | None) -> None:
+        """VT: run env ``slot`` on ``model`` (None: the robot's shared model)."""
+        if self.models is None:
+            self.models = [self.model] * self.num_envs
+        self.models[slot] = self.model if model is None else model
+        self._sync_models()
+
+    def _sync_models(self) -> None:
+        if self.models is None:
+            return
+        for rows in (self._active, self._stage):
+            if rows is not None:
+                rows.batch.set_models(self.models)
 
 
 class VectorUnimalEnv:
@@ -101,6 +139,10 @@ class VectorUnimalEnv:
     ``episode_length`` (NaN where the env did not finish), and, when some env
     finished, ``final_obs`` (batched dict; rows valid where done) and
     ``final_info_mask``.
+
+    Seeding: ``reset(seed=s)`` seeds env i's generator with ``s + i`` (so env i draws
+    the episodes a single env reset with seed ``s + i`` draws) and the robot sampler
+    with ``(s, 7919)``.
     """
 
     def __init__(
@@ -120,8 +162,10 @@ class VectorUnimalEnv:
         if not robots:
             raise WorkbenchError("no robots given")
         self.num_envs = int(num_envs)
-        self.num_threads = int(num_threads or min(os.cpu_count() or 1, 8))
-        self._sims = [_RobotSim(compile_robot(r, self.task, self.config), self.num_envs, self.num_threads, self.task) for r in robots]
+        self.num_threads = max(1, int(num_threads or min(os.cpu_count() or 1, 8)))
+        self._sims = [
+            _RobotSim(compile_robot(r, self.task, self.config), self.num_envs, self.num_threads, self.task) for r in robots
+        ]
         self.morphologies = [s.robot.source.morphology or s.robot.source.path for s in self._sims]
         self.robot_names = [s.robot.name for s in self._sims]
         self.num_robots = len(self._sims)
@@ -140,6 +184,7 @@ class VectorUnimalEnv:
             self._grids_flat = self._grids.reshape(-1)
             self._heightmap = np.zeros((B, L.HEIGHTMAP_SIZE), np.float32)
             self._ground = np.zeros(B)
+            self._staged_grids = np.zeros((B, cells), np.float32) if self.task == "obstacle" else None
         self._env_models: list[mujoco.MjModel | None] = [None] * B  # VT: each env's own model
         self._proprio = np.zeros((B, L.MAX_LIMBS, L.PROPRIOCEPTIVE.size), np.float32)
         self._context = np.zeros((B, L.MAX_LIMBS, L.CONTEXT.size), np.float32)
@@ -152,7 +197,13 @@ class VectorUnimalEnv:
         self._steps = np.zeros(B, np.int64)
         self._returns = np.zeros(B)
         self._unstable = np.zeros(B, bool)
-        self.robot_index = np.arange(B) % self.num_robots
+        # Staged next episodes.
+        self._staged = np.zeros(B, bool)
+        self._staged_robot = np.zeros(B, np.int64)
+        self._staged_proprio = np.zeros_like(self._proprio)
+        self._staged_torso = np.zeros((B, 7))
+
+        self.robot_index = np.full(B, -1, np.int64)
         self._probabilities: np.ndarray | None = None
         self._rngs = [np.random.default_rng() for _ in range(B)]
         self._robot_rng = np.random.default_rng()
@@ -163,33 +214,32 @@ class VectorUnimalEnv:
 
     # ------------------------------------------------------------------ public API
     @property
-    def morphology_names(self) -> list[str]:
-        return list(self.robot_names)
+    def probabilities(self) -> np.ndarray | None:
+        return None if self._probabilities is None else self._probabilities.copy()
 
     def set_robot_probabilities(self, p: Sequence[float] | np.ndarray | None) -> None:
         """From the next auto-reset on, each env draws its robot from ``p`` (None: env i -> robot i % R)."""
-        if p is None:
-            self._probabilities = None
-            return
-        p = np.asarray(p, dtype=np.float64).reshape(-1)
-        if p.shape != (self.num_robots,) or not np.isfinite(p).all() or (p < 0).any() or p.sum() <= 0:
-            raise ValueError(f"robot probabilities must be {self.num_robots} non-negative finite values with a positive sum")
-        self._probabilities = p / p.sum()
+        if p is not None:
+            p = np.asarray(p, dtype=np.float64).reshape(-1)
+            if p.shape != (self.num_robots,) or not np.isfinite(p).all() or (p < 0).any() or p.sum() <= 0:
+                raise ValueError(
+                    f"robot probabilities must be {self.num_robots} non-negative finite values with a positive sum"
+                )
+            p = p / p.sum()
+        self._probabilities = p
+        self._staged[:] = False  # staged episodes drew their robot from the old probabilities
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         if seed is not None:
             self._rngs = [np.random.default_rng(seed + i) for i in range(self.num_envs)]
             self._robot_rng = np.random.default_rng([seed, 7919])
-        if self._probabilities is None:
-            robots = self._all % self.num_robots
-        else:
-            robots = self._robot_rng.choice(self.num_robots, size=self.num_envs, p=self._probabilities)
+        self._staged[:] = False
         self._steps[:] = 0
         self._returns[:] = 0.0
-        self._start_episodes(self._all, robots)
+        self._stage(self._all)
+        self._activate(self._all)
         self._needs_reset = False
-        info = {"robot_index": self.robot_index.copy()}
-        return self._obs_dict(), info
+        return self._obs_dict(), {"robot_index": self.robot_index.copy()}
 
     def step(self, actions: np.ndarray):
         if self._needs_reset:
@@ -201,37 +251,41 @@ class VectorUnimalEnv:
         unstable = self._unstable
         unstable[:] = False
         for sim, rows, _ in self._groups:
+            a = sim.active
             if isinstance(rows, slice):
-                np.clip(actions[:, sim.tables.ctrl_slot], -1.0, 1.0, out=sim.ctrl)
+                np.take(actions, sim.tables.ctrl_slot, axis=1, out=a.ctrl)  # MuJoCo clamps to ctrlrange
             else:
-                sim.ctrl[rows] = np.clip(actions[rows[:, None], sim.tables.ctrl_slot[None, :]], -1.0, 1.0)
+                a.ctrl[rows] = actions[rows[:, None], sim.tables.ctrl_slot[None, :]]
         self._physics_step()
         torso = self._torso
         for sim, rows, _ in self._groups:
-            write_proprioceptive(
-                self._proprio, rows, sim.index, sim.xpos, sim.xquat, sim.cvel, sim.subtree_com, sim.qpos, sim.qvel, rows
-            )
-            torso[rows] = sim.qpos[rows, sim.root : sim.root + 7]
-            w = sim.warnings_of(rows)
-            bad = ~(np.abs(sim.qvel[rows]).max(axis=1) <= cfg.max_qvel)
-            bad |= ~(np.abs(sim.qacc[rows]).max(axis=1) <= cfg.max_qacc)
-            bad |= w > self._warn_prev[rows]
-            unstable[rows] |= bad
-            self._warn_prev[rows] = w
+            a = sim.active
+            write_proprioceptive(self._proprio, rows, sim.index, a.xpos, a.xquat, a.cvel, a.subtree_com, a.qpos, a.qvel, rows)
+            torso[rows] = a.qpos[rows, sim.root : sim.root + 7]
+            # Blow-up checks: one reduction each over the group; per-env detail only when needed.
+            qvel, qacc = a.qvel[rows], a.qacc[rows]
+            total = int(a.warning[:, :, 1].sum())
+            if total != sim.warn_total or not (np.abs(qvel).max() <= cfg.max_qvel) or not (np.abs(qacc).max() <= cfg.max_qacc):
+                w = a.warnings_of(rows)
+                bad = w > self._warn_prev[rows]
+                bad |= ~(np.abs(qvel).max(axis=1) <= cfg.max_qvel)
+                bad |= ~(np.abs(qacc).max(axis=1) <= cfg.max_qacc)
+                unstable[rows] |= bad
+                self._warn_prev[rows] = w
+                sim.warn_total = total
         x = torso[:, 0]
         reward = (x - self._x_prev) / cfg.dt
         self._x_prev[:] = x
-        any_unstable = unstable.any()
-        if any_unstable:
+        if unstable.any():
             reward[unstable] = 0.0
             np.nan_to_num(self._proprio, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
             np.nan_to_num(torso, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
-        height = torso[:, 2].copy()
+        height = torso[:, 2]
         out = None
         if self._geometry is not None:
             self._update_heightmaps(self._all)
             if self.task == "vt":
-                height -= self._ground
+                height = height - self._ground
             g = self._geometry
             out = (torso[:, 1] < g.y0) | (torso[:, 1] > g.y1) | (torso[:, 0] < g.x0) | (torso[:, 0] > g.x1)
         fell = height < self._fall_height
@@ -240,9 +294,9 @@ class VectorUnimalEnv:
             terminated |= out
         self._steps += 1
         self._returns += reward
-        truncated = ~terminated & (self._steps >= cfg.max_episode_steps)
+        truncated = self._steps >= cfg.max_episode_steps
+        truncated &= ~terminated
         obs = self._obs_dict()
-        done = terminated | truncated
         info: dict[str, Any] = {
             "reward_forward": reward.copy(),
             "x_position": x.copy(),
@@ -254,19 +308,18 @@ class VectorUnimalEnv:
         }
         ep_ret = np.full(self.num_envs, np.nan)
         ep_len = np.full(self.num_envs, np.nan)
+        done = terminated | truncated
         if done.any():
             ids = np.flatnonzero(done)
             ep_ret[ids] = self._returns[ids]
             ep_len[ids] = self._steps[ids]
             info["final_obs"] = obs
-            info["final_info_mask"] = done.copy()
+            info["final_info_mask"] = done
             self._steps[ids] = 0
             self._returns[ids] = 0.0
-            if self._probabilities is None:
-                robots = ids % self.num_robots
-            else:
-                robots = self._robot_rng.choice(self.num_robots, size=len(ids), p=self._probabilities)
-            self._start_episodes(ids, robots)
+            if not self._staged[ids].all():
+                self._stage(self._all[~self._staged] if self.task != "vt" else ids)
+            self._activate(ids)
             obs = self._obs_dict()
         info["episode_return"] = ep_ret
         info["episode_length"] = ep_len
@@ -306,9 +359,9 @@ class VectorUnimalEnv:
             pass
 
     def _step_group(self, group, nstep: int) -> None:
-        sim, rows, ids = group
+        sim, _, ids = group
         try:
-            sim.batch.step(ids, nstep=nstep)
+            sim.active.batch.step(ids, nstep=nstep)
         except mjbatch.SimulationError as error:  # MuJoCo raised in some simulations
             self._unstable[error.ids] = True
 
@@ -322,71 +375,90 @@ class VectorUnimalEnv:
                 groups.append((self._sims[r], ids, ids.astype(np.int32)))
         self._groups = groups
 
-    def _start_episodes(self, ids: np.ndarray, robots: np.ndarray) -> None:
-        """Begin a new episode in envs ``ids`` with robots ``robots`` (same length)."""
-        old = self.robot_index.copy()
-        self.robot_index[ids] = robots
-        changed = ids[old[ids] != robots]
-        if changed.size or not self._groups:
-            self._rebuild_groups()
-        for i, r in zip(ids, robots):
-            if old[i] != r or self._env_models[i] is None:
-                self._assign_robot(int(i), int(r))
-        episodes = {int(i): self._drawer.draw(self._rngs[i], self._sims[r].tables) for i, r in zip(ids, robots)}
+    def _next_robots(self, ids: np.ndarray) -> np.ndarray:
+        if self._probabilities is None:
+            return ids % self.num_robots
+        return self._robot_rng.choice(self.num_robots, size=len(ids), p=self._probabilities)
+
+    def _stage(self, ids: np.ndarray) -> None:
+        """Draw and prepare the next episode of envs ``ids``: robot, scenery, initial state
+        and first observation, in the robots' staging batches."""
+        ids = np.asarray(ids, np.int64)
+        if ids.size == 0:
+            return
+        robots = self._next_robots(ids)
+        self._staged_robot[ids] = robots
         for r in np.unique(robots):
             sim = self._sims[int(r)]
-            rows = np.sort(ids[robots == r])
-            self._apply_episodes(sim, rows, [episodes[int(i)] for i in rows])
+            rows = ids[robots == r]
+            episodes = [self._drawer.draw(self._rngs[i], sim.tables) for i in rows]
+            st = sim.stage
+            st.state[rows] = st.state_template
+            st.qpos[rows] = np.stack([e.qpos for e in episodes])
+            st.qvel[rows] = np.stack([e.qvel for e in episodes])
+            if self.task == "obstacle":
+                st.mocap_pos[rows] = np.stack([e.mocap_pos for e in episodes])
+                st.mocap_quat[rows] = np.stack([e.mocap_quat for e in episodes])
+                for i, e in zip(rows, episodes):
+                    self._staged_grids[i] = e.heights.ravel()
+            elif self.task == "vt":
+                for i, e in zip(rows, episodes):
+                    self._install_vt_model(int(i), int(r))
+                    self._grids[i] = e.heights.ravel()
+                    self._env_models[i].hfield_data[:] = self._grids[i] / self.config.vt_max_height
+                sim.set_slot_model(int(rows[0]), self._env_models[int(rows[0])])  # re-sync the batches
+            rows32 = rows.astype(np.int32)
+            try:
+                st.batch.forward(rows32)
+            except mjbatch.SimulationError as error:  # pragma: no cover - reset states are benign
+                raise RuntimeError(f"{sim.robot.name}: MuJoCo failed at reset: {error}") from None
+            self._staged_proprio[rows] = sim.tables.static_obs
+            write_proprioceptive(
+                self._staged_proprio, rows, sim.index, st.xpos, st.xquat, st.cvel, st.subtree_com, st.qpos, st.qvel, rows
+            )
+            self._staged_torso[rows] = st.qpos[rows, sim.root : sim.root + 7]
+        self._staged[ids] = True
+
+    def _install_vt_model(self, i: int, r: int) -> None:
+        """VT: env i gets its own copy of robot r's model (its own height field)."""
+        current = self._env_models[i]
+        sim = self._sims[r]
+        if current is not None and sim.models is not None and sim.models[i] is current:
+            return
+        if current is not None:
+            old = int(self.robot_index[i])
+            if old >= 0:
+                self._sims[old].set_slot_model(i, None)
+        self._env_models[i] = copy.copy(sim.model)
+        sim.set_slot_model(i, self._env_models[i])
+
+    def _activate(self, ids: np.ndarray) -> None:
+        """Start the staged episodes of envs ``ids``."""
+        robots = self._staged_robot[ids]
+        changed = robots != self.robot_index[ids]
+        for i, r in zip(ids[changed], robots[changed]):
+            sim = self._sims[int(r)]
+            self._context[i] = sim.robot.context
+            self._limb_mask[i] = sim.tables.limb_mask
+            self._action_mask[i] = sim.tables.action_mask
+            self._fall_height[i] = sim.fall_height
+        if changed.any():
+            self.robot_index[ids] = robots
+            self._rebuild_groups()
+        for r in np.unique(robots):
+            sim = self._sims[int(r)]
+            rows = ids[robots == r]
+            a, st = sim.active, sim.stage
+            a.state[rows] = st.state[rows]
+            self._warn_prev[rows] = a.warnings_of(rows)
+        self._proprio[ids] = self._staged_proprio[ids]
+        self._torso[ids] = self._staged_torso[ids]
+        self._x_prev[ids] = self._torso[ids, 0]
+        if self.task == "obstacle":
+            self._grids[ids] = self._staged_grids[ids]
         if self._geometry is not None:
             self._update_heightmaps(ids)
-
-    def _assign_robot(self, i: int, r: int) -> None:
-        sim = self._sims[r]
-        self._proprio[i] = sim.tables.static_obs
-        self._context[i] = sim.robot.context
-        self._limb_mask[i] = sim.tables.limb_mask
-        self._action_mask[i] = sim.tables.action_mask
-        self._fall_height[i] = sim.fall_height
-        if self.task == "vt":
-            sim.batch  # noqa: B018 - create the batch and its per-slot model list
-            previous = self._env_models[i]
-            if previous is not None:  # give the old robot's slot back its shared model
-                for other in self._sims:
-                    if other.models is not None and other.models[i] is previous:
-                        other.models[i] = other.model
-                        other.batch.set_models(other.models)
-            self._env_models[i] = copy.copy(sim.model)
-            sim.models[i] = self._env_models[i]
-        else:
-            self._env_models[i] = sim.model
-
-    def _apply_episodes(self, sim: _RobotSim, rows: np.ndarray, episodes: list[Episode]) -> None:
-        b = sim.batch
-        ids32 = rows.astype(np.int32)
-        b.reset(ids32, stage=mujoco.mjtStage.mjSTAGE_NONE)
-        sim.qpos[rows] = np.stack([e.qpos for e in episodes])
-        sim.qvel[rows] = np.stack([e.qvel for e in episodes])
-        sim.ctrl[rows] = 0.0
-        if self.task == "obstacle":
-            sim.mocap_pos[rows] = np.stack([e.mocap_pos for e in episodes])
-            sim.mocap_quat[rows] = np.stack([e.mocap_quat for e in episodes])
-        if self._geometry is not None:
-            for i, e in zip(rows, episodes):
-                self._grids[i] = e.heights.ravel()
-                if self.task == "vt":
-                    self._env_models[i].hfield_data[:] = self._grids[i] / self.config.vt_max_height
-            if self.task == "vt":
-                b.set_models(sim.models)
-        try:
-            b.forward(ids32)
-        except mjbatch.SimulationError as error:  # pragma: no cover - reset states are benign
-            raise RuntimeError(f"{sim.robot.name}: MuJoCo failed at reset: {error}") from None
-        write_proprioceptive(
-            self._proprio, rows, sim.index, sim.xpos, sim.xquat, sim.cvel, sim.subtree_com, sim.qpos, sim.qvel, rows
-        )
-        self._torso[rows] = sim.qpos[rows, sim.root : sim.root + 7]
-        self._x_prev[rows] = self._torso[rows, 0]
-        self._warn_prev[rows] = sim.warnings_of(rows)
+        self._staged[ids] = False
 
     def _update_heightmaps(self, ids: np.ndarray) -> None:
         torso = self._torso[ids]
