@@ -184,6 +184,7 @@ class GeneratedMLP:
         try:
             with os.fdopen(fd, "wb") as fh:
                 np.savez(fh, header=np.array(json.dumps(self.header, sort_keys=True)), **self.arrays)
+            _default_permissions(tmp)
             os.replace(tmp, path)
         except BaseException:
             if os.path.exists(tmp):
@@ -224,3 +225,10 @@ def load_mlp(path: str | Path) -> GeneratedMLP:
 
 
 __all__ = ["GeneratedMLP", "load_mlp", "is_parameter", "FORMAT_VERSION"]
+
+
+def _default_permissions(path: str) -> None:
+    """mkstemp creates 0600 files; give the file the mode a plain open() would have."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)

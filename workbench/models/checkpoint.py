@@ -86,6 +86,7 @@ def save_checkpoint(path: str | Path, model: nn.Module, extra: dict[str, Any] | 
     os.close(fd)
     try:
         torch.save(payload, tmp)
+        _default_permissions(tmp)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -152,3 +153,10 @@ def load_policy(path: str | Path) -> nn.Module:
 
     Use ``load_checkpoint(path).policy`` for the acting policy whatever the kind."""
     return load_checkpoint(path).model
+
+
+def _default_permissions(path: str) -> None:
+    """mkstemp creates 0600 files; give the file the mode a plain open() would have."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
