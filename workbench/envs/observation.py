@@ -24,7 +24,7 @@ from workbench.envs.robot import JX_ANGLE, JX_VEL, JY_ANGLE, JY_VEL, RobotTables
 class ObsIndex:
     """Per-robot destination indices inside the padded (12, 52) observation."""
 
-    __slots__ = ("body_ids", "nb", "torso", "root", "jq", "jd", "jlimb", "jangle", "jvel", "low", "span")
+    __slots__ = ("body_ids", "nb", "torso", "root", "jq", "jd", "jlimb", "jangle", "jvel", "low", "span", "slots")
 
     def __init__(self, tables: RobotTables) -> None:
         # Contiguous index arrays become slices: views instead of gathers.
@@ -40,6 +40,7 @@ class ObsIndex:
         self.jvel = np.where(axis == 0, JX_VEL, JY_VEL)
         self.low = tables.joint_low
         self.span = tables.joint_span
+        self.slots = tables.joint_slot  # padded joint slot (0..23) of each real joint
 
 
 def _as_slice(index: np.ndarray):
@@ -110,3 +111,80 @@ def write_proprioceptive(
         d = dest[:, None]
         buf[d, index.jlimb[None, :], index.jangle[None, :]] = (q - index.low) / index.span
         buf[d, index.jlimb[None, :], index.jvel[None, :]] = qd
+
+
+class PaddedGather:
+    """Multi-robot path: gather every robot group's raw fields into padded (B, 12, .)
+    buffers (a few copies per group), then compute the observation once for all envs.
+
+    Numerically identical to :func:`write_proprioceptive` (same operations, same order).
+    """
+
+    def __init__(self, num_envs: int) -> None:
+        B, M, J = num_envs, L.MAX_LIMBS, L.ACTION_DIM
+        self.xpos = np.zeros((B, M, 3))
+        self.xquat = np.zeros((B, M, 4))
+        self.cvel = np.zeros((B, M, 6))
+        self.com = np.zeros((B, 3))
+        self.q = np.zeros((B, J))
+        self.qd = np.zeros((B, J))
+        self.low = np.zeros((B, J))
+        self.span = np.ones((B, J))
+        self.mask = np.zeros((B, M, 1))
+        self.dyn = np.zeros((B, M, 13))
+        self.angle_cols = np.array([JX_ANGLE, JY_ANGLE])
+        self.vel_cols = np.array([JX_VEL, JY_VEL])
+
+    def assign(self, i: int, index: ObsIndex) -> None:
+        """Env ``i`` now runs robot ``index``: reset its padding and joint tables."""
+        for buf in (self.xpos, self.xquat, self.cvel, self.q, self.qd):
+            buf[i] = 0.0
+        self.low[i] = 0.0
+        self.span[i] = 1.0
+        self.low[i, index.slots] = index.low
+        self.span[i, index.slots] = index.span
+        self.mask[i] = 0.0
+        self.mask[i, : index.nb] = 1.0
+
+    def gather(self, g: "GroupIndex", xpos, xquat, cvel, subtree_com, qpos, qvel) -> None:
+        self.xpos[g.pad] = xpos[g.body]
+        self.xquat[g.pad] = xquat[g.body]
+        self.cvel[g.pad] = cvel[g.body]
+        self.com[g.rows] = subtree_com[g.com]
+        self.q[g.slots] = qpos[g.q]
+        self.qd[g.slots] = qvel[g.qd]
+
+    def compute(self, buf: np.ndarray) -> None:
+        """Write the dynamic fields of all envs into ``buf`` (B, 12, 52)."""
+        xp, cv, dyn = self.xpos, self.cvel, self.dyn
+        np.subtract(xp, xp[:, :1], out=dyn[..., 0:3])
+        w = cv[..., 0:3]
+        r = xp - self.com[:, None, :]
+        prod = w[..., _CROSS_W] * r[..., _CROSS_R]
+        lin = prod[..., 0:3] - prod[..., 3:6]
+        np.add(lin, cv[..., 3:6], out=dyn[..., 3:6])
+        dyn[..., 6:9] = w
+        dyn[..., 9:13] = self.xquat
+        dyn *= self.mask
+        B = buf.shape[0]
+        buf[:, :, 0:13] = dyn
+        buf[:, :, self.angle_cols] = ((self.q - self.low) / self.span).reshape(B, L.MAX_LIMBS, 2)
+        buf[:, :, self.vel_cols] = self.qd.reshape(B, L.MAX_LIMBS, 2)
+
+
+class GroupIndex:
+    """Precomputed index tuples of one robot group (env ids ``rows``) for the gathers."""
+
+    __slots__ = ("rows", "body", "pad", "com", "q", "qd", "slots", "torso", "ctrl")
+
+    def __init__(self, index: ObsIndex, rows: np.ndarray, ctrl_slot: np.ndarray) -> None:
+        col = rows[:, None]
+        self.rows = rows
+        self.body = _rows_cols(rows, index.body_ids)
+        self.pad = (rows, slice(0, index.nb))
+        self.com = (rows, index.torso)
+        self.q = _rows_cols(rows, index.jq)
+        self.qd = _rows_cols(rows, index.jd)
+        self.slots = (col, index.slots[None, :])
+        self.torso = (rows, slice(index.root, index.root + 7))
+        self.ctrl = (col, ctrl_slot[None, :])

@@ -157,6 +157,16 @@ def build_world_spec(source: RobotSource, task: str, config: EnvConfig) -> mujoc
         width=300,
         height=300,
     )
+    if not any(t.type == mujoco.mjtTexture.mjTEXTURE_SKYBOX for t in spec.textures):
+        spec.add_texture(
+            name="wb_sky",
+            type=mujoco.mjtTexture.mjTEXTURE_SKYBOX,
+            builtin=mujoco.mjtBuiltin.mjBUILTIN_GRADIENT,
+            rgb1=[0.55, 0.70, 0.90],
+            rgb2=[0.95, 0.97, 1.00],
+            width=256,
+            height=256,
+        )
     spec.add_material(name="wb_floor", textures=["", "wb_grid"], texrepeat=[1, 1], texuniform=True, reflectance=0.0)
     spec.add_material(name="wb_obstacle", rgba=[0.55, 0.55, 0.6, 1.0])
     world = spec.worldbody

@@ -33,7 +33,7 @@ from mujoco import batch as mjbatch
 from workbench.envs import layout as L
 from workbench.envs.config import EnvConfig, check_task
 from workbench.envs.core import EpisodeDrawer, action_space, fall_reference, observation_space
-from workbench.envs.observation import ObsIndex, write_proprioceptive
+from workbench.envs.observation import GroupIndex, ObsIndex, PaddedGather, write_proprioceptive
 from workbench.envs.physics import install_quiet_warning_handler
 from workbench.envs.robot import CompiledRobot, compile_robot
 from workbench.envs.terrain import heading_from_quat, heightmap_offsets, heightmaps
@@ -202,6 +202,8 @@ class VectorUnimalEnv:
         self._staged_robot = np.zeros(B, np.int64)
         self._staged_proprio = np.zeros_like(self._proprio)
         self._staged_torso = np.zeros((B, 7))
+        self._padded = PaddedGather(B)
+        self._chunks: list[list] = []
 
         self.robot_index = np.full(B, -1, np.int64)
         self._probabilities: np.ndarray | None = None
@@ -250,18 +252,24 @@ class VectorUnimalEnv:
         cfg = self.config
         unstable = self._unstable
         unstable[:] = False
-        for sim, rows, _ in self._groups:
+        for sim, rows, _, g in self._groups:
             a = sim.active
-            if isinstance(rows, slice):
+            if g is None:
                 np.take(actions, sim.tables.ctrl_slot, axis=1, out=a.ctrl)  # MuJoCo clamps to ctrlrange
             else:
-                a.ctrl[rows] = actions[rows[:, None], sim.tables.ctrl_slot[None, :]]
+                a.ctrl[g.rows] = actions[g.ctrl]
         self._physics_step()
         torso = self._torso
-        for sim, rows, _ in self._groups:
+        for sim, rows, _, g in self._groups:
             a = sim.active
-            write_proprioceptive(self._proprio, rows, sim.index, a.xpos, a.xquat, a.cvel, a.subtree_com, a.qpos, a.qvel, rows)
-            torso[rows] = a.qpos[rows, sim.root : sim.root + 7]
+            if g is None:  # one robot in every env: compute straight from the batch's fields
+                write_proprioceptive(
+                    self._proprio, rows, sim.index, a.xpos, a.xquat, a.cvel, a.subtree_com, a.qpos, a.qvel, rows
+                )
+                torso[:] = a.qpos[:, sim.root : sim.root + 7]
+            else:
+                self._padded.gather(g, a.xpos, a.xquat, a.cvel, a.subtree_com, a.qpos, a.qvel)
+                torso[rows] = a.qpos[g.torso]
             # Blow-up checks: one reduction each over the group; per-env detail only when needed.
             qvel, qacc = a.qvel[rows], a.qacc[rows]
             total = int(a.warning[:, :, 1].sum())
@@ -273,6 +281,8 @@ class VectorUnimalEnv:
                 unstable[rows] |= bad
                 self._warn_prev[rows] = w
                 sim.warn_total = total
+        if self._groups[0][3] is not None:
+            self._padded.compute(self._proprio)
         x = torso[:, 0]
         reward = (x - self._x_prev) / cfg.dt
         self._x_prev[:] = x
@@ -353,13 +363,19 @@ class VectorUnimalEnv:
         if len(self._groups) == 1:
             self._step_group(self._groups[0], nstep)
             return
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(self.num_threads, thread_name_prefix="unimal-physics")
-        for _ in self._pool.map(lambda g: self._step_group(g, nstep), self._groups):
-            pass
+        if self._pool is None and len(self._chunks) > 1:
+            self._pool = ThreadPoolExecutor(len(self._chunks) - 1, thread_name_prefix="unimal-physics")
+        futures = [self._pool.submit(self._step_chunk, chunk, nstep) for chunk in self._chunks[1:]]
+        self._step_chunk(self._chunks[0], nstep)  # the calling thread takes a share too
+        for future in futures:
+            future.result()
+
+    def _step_chunk(self, chunk: list, nstep: int) -> None:
+        for group in chunk:
+            self._step_group(group, nstep)
 
     def _step_group(self, group, nstep: int) -> None:
-        sim, _, ids = group
+        sim, _, ids, _ = group
         try:
             sim.active.batch.step(ids, nstep=nstep)
         except mjbatch.SimulationError as error:  # MuJoCo raised in some simulations
@@ -369,11 +385,24 @@ class VectorUnimalEnv:
         groups = []
         for r in np.unique(self.robot_index):
             ids = np.flatnonzero(self.robot_index == r)
+            sim = self._sims[r]
             if len(ids) == self.num_envs:
-                groups.append((self._sims[r], slice(None), None))
+                groups.append((sim, slice(None), None, None))
             else:
-                groups.append((self._sims[r], ids, ids.astype(np.int32)))
+                groups.append((sim, ids, ids.astype(np.int32), GroupIndex(sim.index, ids, sim.tables.ctrl_slot)))
         self._groups = groups
+        # Robot groups are stepped by num_threads workers (the caller included), balanced by env count.
+        chunks: list[list] = [[] for _ in range(min(self.num_threads, len(groups)))]
+        load = [0] * len(chunks)
+        for group in sorted(groups, key=lambda g: -self._group_size(g)):
+            k = load.index(min(load))
+            chunks[k].append(group)
+            load[k] += self._group_size(group)
+        self._chunks = chunks
+
+    def _group_size(self, group) -> int:
+        rows = group[1]
+        return self.num_envs if isinstance(rows, slice) else len(rows)
 
     def _next_robots(self, ids: np.ndarray) -> np.ndarray:
         if self._probabilities is None:
@@ -438,6 +467,7 @@ class VectorUnimalEnv:
         changed = robots != self.robot_index[ids]
         for i, r in zip(ids[changed], robots[changed]):
             sim = self._sims[int(r)]
+            self._padded.assign(int(i), sim.index)
             self._context[i] = sim.robot.context
             self._limb_mask[i] = sim.tables.limb_mask
             self._action_mask[i] = sim.tables.action_mask
