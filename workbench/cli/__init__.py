@@ -17,6 +17,7 @@ from workbench.errors import WorkbenchError
 # Modules (in workbench.cli) that define commands, in the order --help lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "morph",
+    "render",
     "flops",
     "export_mlp",
     "train_teacher",
