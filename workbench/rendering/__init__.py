@@ -4,15 +4,28 @@
     write_video(frames, path, fps=50)
     render_robot_image(morphology, azimuth=..., elevation=..., width=..., height=...)
 
-Headless on CPU (EGL, else OSMesa; see :mod:`workbench.rendering.gl`).
+Headless on CPU (EGL, else OSMesa; see :mod:`workbench.rendering.gl`). The heavy
+submodules load on first use, so that importing the package stays cheap.
 """
+
+from importlib import import_module
 
 from workbench.rendering.gl import configure_gl
 
 configure_gl()
 
-from workbench.rendering.camera import TrackingRenderer  # noqa: E402
-from workbench.rendering.still import render_robot_image  # noqa: E402
-from workbench.rendering.video import random_policy, render_frames, write_video  # noqa: E402
+_EXPORTS = {
+    "TrackingRenderer": "workbench.rendering.camera",
+    "render_robot_image": "workbench.rendering.still",
+    "random_policy": "workbench.rendering.video",
+    "render_frames": "workbench.rendering.video",
+    "write_video": "workbench.rendering.video",
+}
 
-__all__ = ["TrackingRenderer", "configure_gl", "random_policy", "render_frames", "render_robot_image", "write_video"]
+__all__ = ["configure_gl", *_EXPORTS]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'workbench.rendering' has no attribute {name!r}")
