@@ -94,14 +94,64 @@ class TorchPolicyAdapter(PolicyAdapter):
 
 
 class NumpyMLPAdapter(PolicyAdapter):
-    """A generated MLP file (``workbench.deploy.load_mlp``): ``.act(obs) -> actions`` in numpy."""
+    """A generated MLP file (``workbench.deploy.load_mlp``): ``.act(obs) -> actions`` in numpy.
 
-    def __init__(self, mlp: Any, name: str = "mlp") -> None:
+    A generated MLP belongs to one robot: ``prepare`` refuses robots whose structural fingerprint
+    differs from the one recorded in the file.
+    """
+
+    def __init__(self, mlp: Any, name: str = "mlp", path: str | Path | None = None) -> None:
         self.mlp = mlp
         self.name = name
+        self.path = path
+
+    def prepare(self, morphologies: Sequence[Any]) -> None:
+        from workbench.morphology import fingerprint
+
+        for morph in morphologies:
+            own = fingerprint(morph)
+            if self.mlp.fingerprint and own != self.mlp.fingerprint:
+                raise WorkbenchError(
+                    f"generated MLP of robot {self.mlp.robot!r} (fingerprint {self.mlp.fingerprint}) cannot run "
+                    f"robot {getattr(morph, 'name', morph)!r} (fingerprint {own}); export one for that robot",
+                    self.path)
 
     def act(self, obs: dict[str, np.ndarray], robot_index: np.ndarray) -> np.ndarray:
         return np.asarray(self.mlp.act(obs), dtype=np.float32)
+
+
+class DeployedHyperNetworkAdapter(PolicyAdapter):
+    """A HyperDistill policy run the deployment way: each robot's base MLP is generated once
+    (``policy.generate``) and run in numpy (``workbench.deploy``), no torch per step."""
+
+    def __init__(self, policy: Any, name: str = "hn-deployed") -> None:
+        self.policy = policy
+        self.name = name
+        self.mlps: list[Any] = []
+
+    def prepare(self, morphologies: Sequence[Any]) -> None:
+        self.mlps = [self.policy.generate(morph) for morph in morphologies]
+
+    def act(self, obs: dict[str, np.ndarray], robot_index: np.ndarray) -> np.ndarray:
+        robot_index = np.asarray(robot_index)
+        actions = np.zeros(np.shape(obs["action_mask"]), dtype=np.float32)
+        for index in np.unique(robot_index):
+            rows = np.flatnonzero(robot_index == index)
+            actions[rows] = self.mlps[int(index)].act({key: np.asarray(value)[rows] for key, value in obs.items()})
+        return actions
+
+
+def deployed_hypernetwork_adapter(policy: Any) -> DeployedHyperNetworkAdapter:
+    """:class:`DeployedHyperNetworkAdapter` of a HyperDistill checkpoint path or module (else WorkbenchError)."""
+    from workbench.models import HyperDistillPolicy, load_checkpoint
+
+    name = "hn-deployed"
+    if isinstance(policy, (str, Path)):
+        name = f"{Path(policy).stem}-deployed"
+        policy = load_checkpoint(policy).policy
+    if not isinstance(policy, HyperDistillPolicy):
+        raise WorkbenchError(f"only a HyperDistill policy generates per-robot MLPs, not a {type(policy).__name__}")
+    return DeployedHyperNetworkAdapter(policy.eval(), name=name)
 
 
 def make_policy_adapter(policy: Any, device: str = "cpu", seed: int = 0) -> PolicyAdapter:
@@ -118,7 +168,7 @@ def make_policy_adapter(policy: Any, device: str = "cpu", seed: int = 0) -> Poli
         if path.suffix == ".npz":
             from workbench.deploy import load_mlp
 
-            return NumpyMLPAdapter(load_mlp(path), name=path.stem)
+            return NumpyMLPAdapter(load_mlp(path), name=path.stem, path=path)
         from workbench.models import load_policy
 
         return TorchPolicyAdapter(load_policy(path), device=device, name=path.stem)

@@ -22,6 +22,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "export_mlp",
     "train_teacher",
     "evaluate",
+    "collect",
+    "distill",
+    "results",
 )
 
 

@@ -1,0 +1,163 @@
+"""Read a distillation dataset: manifest, checksums, memory-mapped shards, per-robot blocks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from workbench.distillation import storage
+from workbench.envs import layout
+from workbench.errors import WorkbenchError
+
+
+@dataclass(frozen=True)
+class RobotBlock:
+    """Where one PD robot's transitions are: rows ``[start, stop)`` of shard ``shard``."""
+
+    shard: int
+    start: int
+    stop: int
+
+    @property
+    def count(self) -> int:
+        return self.stop - self.start
+
+
+class DistillDataset:
+    """A dataset written by :func:`workbench.distillation.collect_dataset`.
+
+    Per-transition arrays are memory-mapped (``np.load(mmap_mode="r")``), so a dataset larger than
+    RAM works; only the rows of a minibatch are read. Opening checks the manifest and each file's
+    shape and dtype; :meth:`verify` also checks every file's sha256 (a flipped byte anywhere is a
+    one-line :class:`WorkbenchError` naming the file).
+    """
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        manifest = storage.read_json(self.root / storage.MANIFEST, "dataset manifest")
+        if manifest.get("format") != storage.FORMAT_NAME:
+            raise WorkbenchError("not a workbench distillation dataset manifest", self.root / storage.MANIFEST)
+        if manifest.get("format_version") != storage.FORMAT_VERSION:
+            raise WorkbenchError(f"dataset format version {manifest.get('format_version')} is not supported "
+                                 f"(expected {storage.FORMAT_VERSION})", self.root / storage.MANIFEST)
+        if not manifest.get("complete"):
+            raise WorkbenchError("dataset is incomplete (collection was interrupted; rerun the same "
+                                 "`workbench collect` command to finish it)", self.root)
+        self.manifest = manifest
+        self.robots: list[dict[str, Any]] = list(manifest["robots"])
+        self.shards: list[dict[str, Any]] = sorted(manifest["shards"], key=lambda e: e["index"])
+        for entry in self.shards:
+            storage.check_shard_files(self.root, entry, checksums=False)
+        self._arrays = [self._open(entry) for entry in self.shards]
+        self.blocks = self._blocks()
+        static = {key: np.concatenate([np.asarray(a[key]) for a in self._arrays]) for key in storage.ROBOT_ARRAYS}
+        if len(static["context"]) != len(self.robots):
+            raise WorkbenchError("dataset shards do not cover every robot of the manifest", self.root)
+        self.static = {key: np.ascontiguousarray(value, dtype=np.float32) for key, value in static.items()}
+
+    def _open(self, entry: dict[str, Any]) -> dict[str, np.ndarray]:
+        folder = self.root / entry["dir"]
+        return {key: np.load(folder / spec["file"], mmap_mode="r", allow_pickle=False)
+                for key, spec in entry["files"].items()}
+
+    def _blocks(self) -> list[RobotBlock]:
+        blocks: dict[int, RobotBlock] = {}
+        for position, arrays in enumerate(self._arrays):
+            robot = np.asarray(arrays["robot"])
+            if robot.size and np.any(np.diff(robot) < 0):
+                raise WorkbenchError("shard rows are not sorted by robot", self.root / self.shards[position]["dir"])
+            ids, starts, counts = np.unique(robot, return_index=True, return_counts=True)
+            for r, s, c in zip(ids.tolist(), starts.tolist(), counts.tolist()):
+                blocks[r] = RobotBlock(position, s, s + c)
+        missing = [i for i in range(len(self.robots)) if i not in blocks]
+        if missing:
+            raise WorkbenchError(f"dataset has no transitions for robot {self.robots[missing[0]]['name']!r}", self.root)
+        return [blocks[i] for i in range(len(self.robots))]
+
+    # ------------------------------------------------------------------ description
+    @property
+    def task(self) -> str:
+        return str(self.manifest["task"])
+
+    @property
+    def action_std(self) -> float:
+        return float(self.manifest["teacher"]["action_std"])
+
+    @property
+    def num_robots(self) -> int:
+        return len(self.robots)
+
+    @property
+    def num_transitions(self) -> int:
+        return int(sum(b.count for b in self.blocks))
+
+    @property
+    def has_heightmap(self) -> bool:
+        return "heightmap" in self.shards[0]["files"]
+
+    def counts(self) -> np.ndarray:
+        """(R,) transitions per robot."""
+        return np.asarray([b.count for b in self.blocks], dtype=np.int64)
+
+    def robot_names(self) -> list[str]:
+        return [r["name"] for r in self.robots]
+
+    def training_robot_indices(self) -> list[int]:
+        """PD robots that are the teacher's training robots (not mutants)."""
+        return [i for i, r in enumerate(self.robots) if r["training_robot"]]
+
+    def morphology(self, index: int):
+        """The Morphology of PD robot ``index`` (from its stored XML)."""
+        from workbench.morphology import Morphology
+
+        entry = self.robots[index]
+        return Morphology.from_xml(self.root / entry["xml"])
+
+    def normalizer_state(self) -> dict[str, np.ndarray]:
+        """The teacher's observation-normaliser buffers (float64 arrays)."""
+        return {key: np.asarray(value, dtype=np.float64) for key, value in self.manifest["normalizer"].items()}
+
+    def describe(self) -> str:
+        return (f"{self.num_robots} robots ({len(self.training_robot_indices())} training robots), "
+                f"{self.num_transitions:,} transitions, {len(self.shards)} shards, task {self.task}")
+
+    # ------------------------------------------------------------------ reading
+    def verify(self) -> None:
+        """Check every shard file's and robot XML's sha256; WorkbenchError naming the first bad file."""
+        for entry in self.shards:
+            storage.check_shard_files(self.root, entry, checksums=True)
+        for robot in self.robots:
+            path = self.root / robot["xml"]
+            if not path.is_file():
+                raise WorkbenchError("robot XML of the dataset is missing", path)
+            if storage.sha256_file(path) != robot["xml_sha256"]:
+                raise WorkbenchError("robot XML is corrupted (sha256 checksum mismatch)", path)
+
+    def rows(self, robot: int, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """Transitions ``rows`` (indices in ``[0, count)``, any order) of one robot, read from the
+        memory map: ``proprioceptive`` (n, 12, 52), ``action_mean`` (n, 24) (+ ``heightmap`` (n, 1410))."""
+        block = self.blocks[robot]
+        arrays = self._arrays[block.shard]
+        index = np.asarray(rows, dtype=np.int64) + block.start
+        out = {
+            layout.OBS_PROPRIOCEPTIVE: np.asarray(arrays["proprioceptive"][index]),
+            "action_mean": np.asarray(arrays["action_mean"][index]),
+        }
+        if "heightmap" in arrays:
+            out[layout.OBS_HEIGHTMAP] = np.asarray(arrays["heightmap"][index])
+        return out
+
+    def batch(self, robots: Sequence[int], rows: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
+        """A robot-grouped minibatch: chunk c holds rows ``rows[c]`` (all the same length n) of robot
+        ``robots[c]``. Returns per-transition arrays (C, n, ...) and per-chunk static arrays
+        ``context`` (C, 12, 53), ``limb_mask`` (C, 12), ``action_mask`` (C, 24), ``robot`` (C,)."""
+        parts = [self.rows(r, np.sort(np.asarray(idx))) for r, idx in zip(robots, rows)]
+        out = {key: np.stack([p[key] for p in parts]) for key in parts[0]}
+        index = np.asarray(robots, dtype=np.int64)
+        for key in storage.ROBOT_ARRAYS:
+            out[key] = self.static[key][index]
+        out["robot"] = index
+        return out
