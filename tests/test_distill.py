@@ -187,3 +187,34 @@ def test_distill_cli_with_evaluation_and_resume(dataset, tmp_path, capsys) -> No
         assert [row["epoch"] for row in csv.DictReader(handle)] == ["1", "2"]
     assert main(args[:-1] + ["--resume", "--seed", "5"]) == 2
     assert "cannot change seed" in capsys.readouterr().err
+
+
+def test_evaluate_cli_takes_students_generated_mlps_and_the_deployment_path(dataset, tmp_path, capsys) -> None:
+    from workbench.cli import main
+
+    run = tmp_path / "run"
+    Distiller(get_distill_config("tiny", epochs=1), dataset, "hyperdistill", run).train()
+    robot_xml = dataset.root / dataset.robots[1]["xml"]
+    other_xml = dataset.root / dataset.robots[0]["xml"]
+    npz = tmp_path / "robot1.npz"
+    assert main(["export-mlp", "--policy", str(run / "student.pt"), "--robot", str(robot_xml), "--out", str(npz)]) == 0
+    results = {}
+    for name, extra in (("torch", [str(run / "student.pt")]), ("mlp", [str(npz)]),
+                        ("deployed", [str(run / "student.pt"), "--deploy"])):
+        out = tmp_path / f"{name}.csv"
+        code = main(["evaluate", "--policy", *extra, "--robots", str(robot_xml), "--episodes", "1",
+                     "--out", str(out), "--no-progress"])
+        assert code == 0
+        results[name] = pd_read(out)
+    assert np.allclose(results["mlp"], results["torch"], rtol=1e-3, atol=1e-2)
+    assert np.allclose(results["deployed"], results["torch"], rtol=1e-3, atol=1e-2)
+    capsys.readouterr()
+    assert main(["evaluate", "--policy", str(npz), "--robots", str(other_xml), "--episodes", "1", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cannot run robot" in err[0] and str(npz) in err[0]
+
+
+def pd_read(path: Path) -> float:
+    import pandas as pd
+
+    return float(pd.read_csv(path)["mean_return"].iloc[0])

@@ -25,15 +25,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, default=None, metavar="FILE.csv", help="write the table as CSV")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--max-envs", type=int, default=256, help="environments stepped together (default 256)")
+    parser.add_argument("--deploy", action="store_true",
+                        help="HyperDistill checkpoint: generate each robot's MLP once and run it in numpy "
+                             "(the deployment path) instead of the torch hypernetwork")
     parser.add_argument("--no-progress", action="store_true")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from workbench.analysis.evaluation import evaluate_policy, format_table, write_results_csv
+    from workbench.analysis.evaluation import (deployed_hypernetwork_adapter, evaluate_policy, format_table,
+                                               write_results_csv)
 
+    policy = deployed_hypernetwork_adapter(args.policy) if args.deploy else args.policy
     frame = evaluate_policy(
-        args.policy,
+        policy,
         args.robots,
         task=args.task,
         episodes=args.episodes,

@@ -70,6 +70,15 @@ def batch_to_torch(batch: Mapping[str, np.ndarray]) -> tuple[dict[str, torch.Ten
     return obs, target, torch.from_numpy(np.asarray(batch["robot"], dtype=np.int64))
 
 
+def _first_sample_of_each_robot(chunk_robot: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(first sample row of each distinct robot (U,), distinct-robot index of each chunk (C,)) for C
+    chunks of ``n`` samples with robot ids ``chunk_robot`` (C,)."""
+    unique, inverse = torch.unique(chunk_robot, return_inverse=True)
+    starts = torch.arange(chunk_robot.shape[0], device=chunk_robot.device) * n
+    first = torch.zeros(len(unique), dtype=torch.long, device=chunk_robot.device).scatter_(0, inverse, starts)
+    return first, inverse
+
+
 def hyperdistill_grouped(policy: nn.Module, obs: Mapping[str, torch.Tensor], chunk_robot: torch.Tensor) -> torch.Tensor:
     """HyperDistill action means (C*n, 24) for samples grouped in C equal chunks, one robot per chunk.
 
@@ -80,8 +89,7 @@ def hyperdistill_grouped(policy: nn.Module, obs: Mapping[str, torch.Tensor], chu
     """
     chunks = chunk_robot.shape[0]
     n = obs[layout.OBS_LIMB_MASK].shape[0] // chunks
-    unique, inverse = torch.unique(chunk_robot, return_inverse=True)
-    first = torch.zeros(len(unique), dtype=torch.long).scatter_(0, inverse, torch.arange(chunks) * n)
+    first, inverse = _first_sample_of_each_robot(chunk_robot, n)
     x = policy.prepare(obs)
     layers = policy.generate_layers(x["context"][first], x["limb_mask"][first])  # one per distinct robot
 
@@ -127,8 +135,7 @@ class GroupedStudent:
 
             chunks = chunk_robot.shape[0]
             n = obs[layout.OBS_LIMB_MASK].shape[0] // chunks
-            unique, inverse = torch.unique(chunk_robot, return_inverse=True)
-            first = torch.zeros(len(unique), dtype=torch.long).scatter_(0, inverse, torch.arange(chunks) * n)
+            first, inverse = _first_sample_of_each_robot(chunk_robot, n)
             table = self.policy.context_cache({layout.OBS_CONTEXT: obs[layout.OBS_CONTEXT][first],
                                                layout.OBS_LIMB_MASK: obs[layout.OBS_LIMB_MASK][first]})
             sample_robot = inverse.repeat_interleave(n)
