@@ -91,6 +91,14 @@ def test_results_cli_evaluates_reuses_and_rebuilds(tmp_path, capsys) -> None:
     rebuilt = tmp_path / "rebuilt.csv"
     assert main(["results", "--from-csv", str(tmp_path / "results-evals"), "--out", str(rebuilt)]) == 0
     assert rebuilt.read_text() == out.read_text()
+    # HN students run the deployment way (generated numpy MLPs) give the same figures.
+    capsys.readouterr()
+    assert main(args + ["--deploy-hn"]) == 0
+    assert capsys.readouterr().err.count("reusing") == 2  # the teacher's two; the HN's are redone
+    deployed = pd.read_csv(out)
+    assert deployed.mean_return.to_numpy() == pytest.approx(table.mean_return.to_numpy(), rel=1e-3, abs=1e-2)
+    index = json.loads((tmp_path / "results-evals" / "index.json").read_text())
+    assert [e["deployed"] for e in index["entries"]] == [False, False, True, True]
     assert main(["results", "--students", "hn=x.pt", "--out", str(rebuilt)]) == 2
     assert main(["results", "--teacher", str(teacher), "--students", "hn", "--robot-sets", "a=generated-test",
                  "--out", str(rebuilt)]) == 2

@@ -66,15 +66,19 @@ def file_sha256(path: str | Path) -> str:
 
 def evaluate_policies(policies: Mapping[str, str | Path], robot_sets: Mapping[str, Any], evals_dir: str | Path,
                       task: str = "ft", episodes: int = 16, seed: int = 0, max_episode_steps: int | None = None,
-                      max_robots: int | None = None, progress: bool = False,
+                      max_robots: int | None = None, deploy_hypernetworks: bool = False, progress: bool = False,
                       log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Evaluate every policy on every robot set (``evaluate_policy``), one CSV per pair in
     ``evals_dir`` plus ``index.json``. A pair whose CSV was already made with the same policy file
     (sha256), robots and settings is reused, so an interrupted run continues where it stopped.
 
+    ``deploy_hypernetworks``: run HyperDistill checkpoints the deployment way (each robot's MLP
+    generated once, numpy), the same actions up to float rounding and much faster than generating
+    the weights at every step.
+
     Returns the index (also written to ``evals_dir/index.json``).
     """
-    from workbench.analysis.evaluation import evaluate_policy, write_results_csv
+    from workbench.analysis.evaluation import deployed_hypernetwork_adapter, evaluate_policy, write_results_csv
     from workbench.distillation.storage import read_json, write_json_atomic
     from workbench.envs import EnvConfig
     from workbench.morphology import load_robots
@@ -95,16 +99,18 @@ def evaluate_policies(policies: Mapping[str, str | Path], robot_sets: Mapping[st
     for method, path in policies.items():
         cost = policy_cost(path)
         digest = file_sha256(path)
+        deployed = deploy_hypernetworks and _is_hypernetwork(path)
         for set_name, spec in robot_sets.items():
             csv_name = f"{_slug(method)}__{_slug(set_name)}.csv"
             entry = {"method": method, "robot_set": set_name, "robots_spec": str(spec), "csv": csv_name,
                      "policy": str(path), "policy_sha256": digest, "params": cost.params, "flops": cost.flops,
-                     **settings}
+                     "deployed": deployed, **settings}
             earlier = previous.get((method, set_name))
             if earlier == entry and (evals_dir / csv_name).is_file():
                 log(f"{method} on {set_name}: reusing {evals_dir / csv_name}")
             else:
-                frame = evaluate_policy(str(path), robots_of[set_name], task=task, episodes=episodes, seed=seed,
+                policy = deployed_hypernetwork_adapter(path) if deployed else str(path)
+                frame = evaluate_policy(policy, robots_of[set_name], task=task, episodes=episodes, seed=seed,
                                         env_config=env_config, progress=progress)
                 write_results_csv(frame, evals_dir / csv_name)
                 log(f"{method} on {set_name}: mean return {frame.attrs['mean_return']:.1f}")
@@ -114,6 +120,12 @@ def evaluate_policies(policies: Mapping[str, str | Path], robot_sets: Mapping[st
     index["entries"] = list(done.values())
     write_json_atomic(index_path, index)
     return index
+
+
+def _is_hypernetwork(path: str | Path) -> bool:
+    from workbench.models import HyperDistillConfig, load_checkpoint
+
+    return Path(path).suffix != ".npz" and isinstance(load_checkpoint(path).config, HyperDistillConfig)
 
 
 def _slug(name: str) -> str:

@@ -41,6 +41,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="per-policy evaluation CSVs (default: beside --out, OUT-evals/)")
     parser.add_argument("--from-csv", type=Path, default=None, metavar="DIR",
                         help="rebuild table and plot from an evaluations folder (no simulation)")
+    parser.add_argument("--deploy-hn", action="store_true",
+                        help="run HyperDistill students the deployment way: each robot's MLP generated once and run "
+                             "in numpy (same actions up to float rounding, much faster)")
     parser.add_argument("--no-progress", action="store_true")
     parser.set_defaults(func=run)
 
@@ -82,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
         evals_dir = args.evals_dir or args.out.with_name(f"{args.out.stem}-evals")
         evaluate_policies(policies, _pairs(args.robot_sets, "--robot-sets"), evals_dir, task=task,
                           episodes=args.episodes, seed=args.seed, max_episode_steps=args.max_episode_steps,
-                          max_robots=args.max_robots, progress=not args.no_progress,
+                          max_robots=args.max_robots, deploy_hypernetworks=args.deploy_hn,
+                          progress=not args.no_progress,
                           log=lambda message: print(message, file=sys.stderr))
     table = table_from_index(evals_dir)
     write_table(table, args.out)
