@@ -76,6 +76,9 @@ class _Rows:
         b.reset()  # once: the default state row, written directly at every episode start
         self.state_template = b.state[0].copy()
         self.state = b.state
+        self.status = b.status
+        raw = getattr(b, "_b", None)
+        self.raw_step = getattr(raw, "step", None)
 
     def warnings_of(self, rows) -> np.ndarray:
         return self.warning[rows, :, 1].sum(axis=-1)
@@ -252,35 +255,8 @@ class VectorUnimalEnv:
         cfg = self.config
         unstable = self._unstable
         unstable[:] = False
-        for sim, rows, _, g in self._groups:
-            a = sim.active
-            if g is None:
-                np.take(actions, sim.tables.ctrl_slot, axis=1, out=a.ctrl)  # MuJoCo clamps to ctrlrange
-            else:
-                a.ctrl[g.rows] = actions[g.ctrl]
-        self._physics_step()
+        self._run_groups(actions)
         torso = self._torso
-        for sim, rows, _, g in self._groups:
-            a = sim.active
-            if g is None:  # one robot in every env: compute straight from the batch's fields
-                write_proprioceptive(
-                    self._proprio, rows, sim.index, a.xpos, a.xquat, a.cvel, a.subtree_com, a.qpos, a.qvel, rows
-                )
-                torso[:] = a.qpos[:, sim.root : sim.root + 7]
-            else:
-                self._padded.gather(g, a.xpos, a.xquat, a.cvel, a.subtree_com, a.qpos, a.qvel)
-                torso[rows] = a.qpos[g.torso]
-            # Blow-up checks: one reduction each over the group; per-env detail only when needed.
-            qvel, qacc = a.qvel[rows], a.qacc[rows]
-            total = int(a.warning[:, :, 1].sum())
-            if total != sim.warn_total or not (np.abs(qvel).max() <= cfg.max_qvel) or not (np.abs(qacc).max() <= cfg.max_qacc):
-                w = a.warnings_of(rows)
-                bad = w > self._warn_prev[rows]
-                bad |= ~(np.abs(qvel).max(axis=1) <= cfg.max_qvel)
-                bad |= ~(np.abs(qacc).max(axis=1) <= cfg.max_qacc)
-                unstable[rows] |= bad
-                self._warn_prev[rows] = w
-                sim.warn_total = total
         if self._groups[0][3] is not None:
             self._padded.compute(self._proprio)
         x = torso[:, 0]
@@ -335,6 +311,20 @@ class VectorUnimalEnv:
         info["episode_length"] = ep_len
         return obs, reward, terminated, truncated, info
 
+    def get_state(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """(qpos, qvel) of env ``i`` (copies)."""
+        sim = self._sims[int(self.robot_index[i])]
+        return sim.active.qpos[i].copy(), sim.active.qvel[i].copy()
+
+    def set_state(self, i: int, qpos: np.ndarray, qvel: np.ndarray) -> None:
+        """Overwrite env ``i``'s qpos / qvel (tests, debugging); takes effect at the next step.
+
+        The episode continues: ``x`` for the next reward is the new torso x."""
+        sim = self._sims[int(self.robot_index[i])]
+        sim.active.qpos[i] = qpos
+        sim.active.qvel[i] = qvel
+        self._x_prev[i] = sim.active.qpos[i, sim.root]
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
@@ -358,28 +348,63 @@ class VectorUnimalEnv:
             obs[L.OBS_HEIGHTMAP] = self._heightmap.copy()
         return obs
 
-    def _physics_step(self) -> None:
-        nstep = self.config.frame_skip
-        if len(self._groups) == 1:
-            self._step_group(self._groups[0], nstep)
+    def _run_groups(self, actions: np.ndarray) -> None:
+        """Controls, physics, raw observation gathers and blow-up checks of every robot group.
+
+        One group: directly (the batch's own threads run the physics). Several groups:
+        num_threads workers (the caller included) each take a balanced chunk of groups;
+        a worker's numpy gathers for one group overlap the physics of the others (MuJoCo
+        releases the GIL)."""
+        if len(self._chunks) == 1:
+            self._run_chunk(self._chunks[0], actions)
             return
-        if self._pool is None and len(self._chunks) > 1:
-            self._pool = ThreadPoolExecutor(len(self._chunks) - 1, thread_name_prefix="unimal-physics")
-        futures = [self._pool.submit(self._step_chunk, chunk, nstep) for chunk in self._chunks[1:]]
-        self._step_chunk(self._chunks[0], nstep)  # the calling thread takes a share too
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.num_threads - 1, thread_name_prefix="unimal-physics")
+        futures = [self._pool.submit(self._run_chunk, chunk, actions) for chunk in self._chunks[1:]]
+        self._run_chunk(self._chunks[0], actions)
         for future in futures:
             future.result()
 
-    def _step_chunk(self, chunk: list, nstep: int) -> None:
-        for group in chunk:
-            self._step_group(group, nstep)
-
-    def _step_group(self, group, nstep: int) -> None:
-        sim, _, ids, _ = group
-        try:
-            sim.active.batch.step(ids, nstep=nstep)
-        except mjbatch.SimulationError as error:  # MuJoCo raised in some simulations
-            self._unstable[error.ids] = True
+    def _run_chunk(self, chunk: list, actions: np.ndarray) -> None:
+        cfg = self.config
+        nstep = cfg.frame_skip
+        unstable, torso = self._unstable, self._torso
+        for sim, rows, ids, g in chunk:
+            a = sim._active  # created when the env started its episode
+            if g is None:
+                np.take(actions, sim.tables.ctrl_slot, axis=1, out=a.ctrl)  # MuJoCo clamps to ctrlrange
+            else:
+                a.ctrl[g.rows] = actions[g.ctrl]
+            if a.raw_step is not None:
+                # mujoco.batch.Batch.step minus its per-call argument validation (ids are
+                # already sorted, unique, in range, int32); failures are read the same way.
+                if a.raw_step(ids, nstep, 0):
+                    failed = np.flatnonzero(a.status) if ids is None else ids[a.status[ids] != 0]
+                    unstable[failed] = True
+            else:
+                try:
+                    a.batch.step(ids, nstep=nstep)
+                except mjbatch.SimulationError as error:  # MuJoCo raised in some simulations
+                    unstable[error.ids] = True
+            if g is None:  # one robot in every env: compute straight from the batch's fields
+                write_proprioceptive(
+                    self._proprio, rows, sim.index, a.xpos, a.xquat, a.cvel, a.subtree_com, a.qpos, a.qvel, rows
+                )
+                torso[:] = a.qpos[:, sim.root : sim.root + 7]
+            else:
+                self._padded.gather(g, a.xpos, a.xquat, a.cvel, a.subtree_com, a.qpos, a.qvel)
+                torso[rows] = a.qpos[g.torso]
+            # Blow-up checks: one reduction each over the group; per-env detail only when needed.
+            qvel, qacc = a.qvel[rows], a.qacc[rows]
+            total = int(a.warning[:, :, 1].sum())
+            if total != sim.warn_total or not (np.abs(qvel).max() <= cfg.max_qvel) or not (np.abs(qacc).max() <= cfg.max_qacc):
+                w = a.warnings_of(rows)
+                bad = w > self._warn_prev[rows]
+                bad |= ~(np.abs(qvel).max(axis=1) <= cfg.max_qvel)
+                bad |= ~(np.abs(qacc).max(axis=1) <= cfg.max_qacc)
+                unstable[rows] |= bad
+                self._warn_prev[rows] = w
+                sim.warn_total = total
 
     def _rebuild_groups(self) -> None:
         groups = []

@@ -73,7 +73,9 @@ def write_video(frames: Iterable[np.ndarray], path: str | Path, fps: float = 50.
     writer = imageio.get_writer(str(path), fps=fps, codec="libx264", macro_block_size=1, quality=7, pixelformat="yuv420p")
     try:
         for frame in iterator:
-            writer.append_data(np.asarray(frame, dtype=np.uint8))
+            frame = np.asarray(frame, dtype=np.uint8)
+            h, w = frame.shape[0] // 2 * 2, frame.shape[1] // 2 * 2  # H.264 / yuv420p: even sizes
+            writer.append_data(frame[:h, :w])
             count += 1
     finally:
         writer.close()
