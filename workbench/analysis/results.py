@@ -9,7 +9,6 @@ can be rebuilt from them without simulating again (:func:`table_from_index`).
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path

@@ -138,8 +138,9 @@ def collect_dataset(teacher_path: str | Path, robots_spec: Any, out: str | Path,
 
     manifest_path = root / storage.MANIFEST
     previous = storage.read_json(manifest_path, "dataset manifest") if manifest_path.exists() else None
-    if previous is None and root.exists() and any(root.iterdir()):
-        raise WorkbenchError("output folder is not empty and holds no dataset manifest", root)
+    own = {storage.MANIFEST, storage.ROBOTS_DIR, storage.SHARDS_DIR}
+    if previous is None and root.exists() and any(p.name not in own for p in root.iterdir()):
+        raise WorkbenchError("output folder holds other files and no dataset manifest", root)
     identity = _identity(teacher, config, pd_robots)
     if previous is not None and previous.get("identity") != identity:
         raise WorkbenchError("holds a dataset collected with another teacher, robot set or settings; "

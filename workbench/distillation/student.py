@@ -96,18 +96,22 @@ def hyperdistill_grouped(policy: nn.Module, obs: Mapping[str, torch.Tensor], chu
     def per_chunk(t: torch.Tensor) -> torch.Tensor:
         return t.index_select(0, inverse)
 
-    mask = (x["limb_mask"] > 0).to(x["proprio"].dtype).reshape(chunks, n, layout.MAX_LIMBS)
-    s = x["proprio"].index_select(-1, policy.state_indices).reshape(chunks, n, layout.MAX_LIMBS, -1)
-    w_in, b_in = (per_chunk(t) for t in layers["input"])
-    per_limb = torch.einsum("cnli,clio->cnlo", s, w_in) + b_in[:, None]
-    h = F.relu((per_limb * mask[..., None]).sum(2))  # (C, n, H)
+    # The input layer sum_i (s_i W_i + b_i) over real limbs i is one product of the limbs' stacked
+    # states (padded slots zero) with the stacked weights: (n, 12 * 17) @ (12 * 17, H) per chunk.
+    robot_mask = (x["limb_mask"][first] > 0).to(x["proprio"].dtype).index_select(0, inverse)  # (C, 12)
+    s = x["proprio"].index_select(-1, policy.state_indices) * robot_mask.repeat_interleave(n, 0)[..., None]
+    w_in, b_in = (per_chunk(t) for t in layers["input"])  # (C, 12, 17, H), (C, 12, H)
+    bias = (b_in * robot_mask[..., None]).sum(1)  # (C, H)
+    h = F.relu(torch.baddbmm(bias[:, None], s.reshape(chunks, n, -1), w_in.reshape(chunks, -1, w_in.shape[-1])))
     if policy.heightmap_encoder is not None:
         hm = policy.heightmap_encoder(x["heightmap"]).reshape(chunks, n, -1)
         h = torch.cat([h, hm], dim=-1)
     for w, b in layers["hidden"]:
-        h = F.relu(torch.einsum("cni,cio->cno", h, per_chunk(w)) + per_chunk(b)[:, None])
-    w_out, b_out = (per_chunk(t) for t in layers["output"])
-    out = torch.einsum("cni,clio->cnlo", h, w_out) + b_out[:, None]  # (C, n, 12, 2)
+        h = F.relu(torch.baddbmm(per_chunk(b)[:, None], h, per_chunk(w)))
+    # Output layer: limb l's (H, 2) weights side by side -> (H, 24), one product per chunk.
+    w_out, b_out = (per_chunk(t) for t in layers["output"])  # (C, 12, H, 2), (C, 12, 2)
+    w_out = w_out.permute(0, 2, 1, 3).reshape(chunks, w_out.shape[2], layout.ACTION_DIM)
+    out = torch.baddbmm(b_out.reshape(chunks, 1, layout.ACTION_DIM), h, w_out)  # (C, n, 24)
     return policy.mask_actions(out.reshape(chunks * n, layout.MAX_LIMBS, -1), obs[layout.OBS_ACTION_MASK])
 
 
