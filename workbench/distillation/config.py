@@ -119,7 +119,7 @@ class DistillConfig:
 
 PAPER_FT = DistillConfig(name="paper-ft", model="paper-ft", epochs=150, batch_size=5120, robots_per_batch=8,
                          eval_every=10, eval_episodes=16, eval_max_robots=None, threads=8)
-WORKBENCH_FT = DistillConfig(name="workbench-ft", model="workbench-ft", epochs=60, batch_size=2048,
+WORKBENCH_FT = DistillConfig(name="workbench-ft", model="workbench-ft", epochs=40, batch_size=2048,
                              robots_per_batch=8, eval_every=10, eval_episodes=2, eval_max_robots=16)
 # Tests: students a few thousand parameters large, short evaluation episodes.
 TINY = DistillConfig(

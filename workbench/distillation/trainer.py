@@ -74,6 +74,7 @@ class Distiller:
         self.epoch = 0  # completed epochs
         self.batch_in_epoch = 0  # minibatches of the current epoch already applied
         self.step = 0
+        self.samples = 0
         self.wall_time = 0.0
         self.sums = {"loss": 0.0, "grad_norm": 0.0, "batches": 0}
         self.identity = dataset_identity(dataset)
@@ -157,7 +158,9 @@ class Distiller:
                     if max_steps is not None and self.step >= max_steps:
                         self.wall_time += time.perf_counter() - start
                         return
-                    loss, grad_norm = self.train_step(batches[self.batch_in_epoch])
+                    minibatch = batches[self.batch_in_epoch]
+                    loss, grad_norm = self.train_step(minibatch)
+                    self.samples += int(minibatch.rows.size)
                     self.batch_in_epoch += 1
                     self.step += 1
                     self.sums["loss"] += loss
@@ -181,7 +184,7 @@ class Distiller:
         cfg = self.config
         batches = max(1, self.sums["batches"])
         row: dict[str, Any] = {
-            "epoch": self.epoch + 1, "step": self.step, "samples": self.step * cfg.batch_size,
+            "epoch": self.epoch + 1, "step": self.step, "samples": self.samples,
             "loss": self.sums["loss"] / batches, "grad_norm": self.sums["grad_norm"] / batches,
             "lr": cfg.lr, "wall_time_s": self.wall_time,
         }
@@ -223,7 +226,7 @@ class Distiller:
             "kind": "distillation", "student": self.method, "dataset_sha256": self.identity,
             "model": {k: v.detach().cpu() for k, v in self.policy.state_dict().items()},
             "optimizer": self.optimizer.state_dict(), "rng": capture_rng_state(),
-            "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch, "step": self.step,
+            "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch, "step": self.step, "samples": self.samples,
             "wall_time": self.wall_time, "sums": dict(self.sums),
         }
 
@@ -241,6 +244,7 @@ class Distiller:
         self.epoch = int(state["epoch"])
         self.batch_in_epoch = int(state["batch_in_epoch"])
         self.step = int(state["step"])
+        self.samples = int(state["samples"])
         self.wall_time = float(state["wall_time"])
         self.sums = {"loss": float(state["sums"]["loss"]), "grad_norm": float(state["sums"]["grad_norm"]),
                      "batches": int(state["sums"]["batches"])}
