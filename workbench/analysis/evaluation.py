@@ -208,6 +208,8 @@ def evaluate_policy(
         robots: a ``load_robots`` spec (suite name, directory, file, list) or a list of Morphology.
         task: ft, vt or obstacle. episodes: per robot. seed: seeds the env resets (and random actions).
         max_envs: environments per vector env; robots are run in groups of max_envs // episodes.
+            Results are reproducible for the same (seed, episodes, max_envs): the reset noise an
+            episode gets depends on its env slot, so another grouping draws other (equally valid) noise.
 
     Returns:
         DataFrame with columns robot, episodes, mean_return, std_return (population std),

@@ -46,11 +46,7 @@ from workbench.training.checkpoint import (
     save_run_checkpoint,
 )
 from workbench.training.config import PPOConfig
-from workbench.training.context_sharing import (
-    RolloutContextCache,
-    shared_context_forward,
-    supports_context_sharing,
-)
+from workbench.training.context_sharing import ContextSharing, RolloutContextCache
 from workbench.training.metrics import MetricsWriter
 from workbench.training.normalization import ReturnScaler
 from workbench.training.ppo import compute_gae, explained_variance, gaussian_log_prob, normalize_advantages, ppo_loss
@@ -157,8 +153,6 @@ class PPOTrainer:
         self.env = (env_factory or build_env)(config, self.robots)
         self.model = (model_factory or build_model)(config).to(self.device)
         self.action_std = model_action_std(self.model).to(self.device)
-        self._share_context = config.share_context and supports_context_sharing(self.model)
-        self._rollout_cache = RolloutContextCache(self.model)
         self.optimizer = torch.optim.Adam(
             self.model.parameters(), lr=config.lr, eps=config.adam_eps, weight_decay=config.weight_decay
         )
@@ -178,6 +172,10 @@ class PPOTrainer:
 
         self._apply_robot_probabilities()
         self.next_obs, _ = self.env.reset(seed=config.seed)
+        self.sharing = ContextSharing(
+            self.model, obs_to_torch(self.next_obs, self.device), enabled=config.share_context
+        )
+        self._rollout_cache = RolloutContextCache(self.sharing)
 
         if resume:
             if self.run_dir is None:
@@ -196,19 +194,13 @@ class PPOTrainer:
 
     def _forward(self, obs: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         """Learner forward pass: (mean (B, 24), value (B,)), morphology-only work once per robot."""
-        if self._share_context:
-            mean, value = shared_context_forward(self.model, obs)
-        else:
-            mean, value = self.model(obs)
+        mean, value = self.sharing.forward(obs)
         return mean, value.reshape(-1)
 
     def _act_forward(self, obs_np: dict[str, np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
         """Rollout forward pass (inference mode), reusing each robot's context cache within the rollout."""
         obs = obs_to_torch(obs_np, self.device)
-        if self._share_context:
-            mean, value = self._rollout_cache.forward(obs_np, obs)
-        else:
-            mean, value = self.model(obs)
+        mean, value = self._rollout_cache.forward(obs_np, obs)
         return mean.float().cpu(), value.reshape(-1).float().cpu()
 
     def collect_rollout(self) -> dict[str, Any]:
@@ -217,8 +209,7 @@ class PPOTrainer:
         T, N = cfg.num_steps, cfg.num_envs
         torch.set_num_threads(cfg.rollout_threads)
         self.model.eval()
-        if self._share_context:
-            self._rollout_cache.clear()  # the weights changed since the last rollout
+        self._rollout_cache.clear()  # the weights changed since the last rollout
         obs_buffers: dict[str, torch.Tensor] = {
             key: torch.empty((T, N, *np.shape(value)[1:]), dtype=torch.float32) for key, value in self.next_obs.items()
         }
@@ -483,8 +474,8 @@ class PPOTrainer:
 
     # -----------------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        if not hasattr(self.env, "get_state"):
-            raise WorkbenchError("the vector env cannot save its state (no get_state): resume is impossible")
+        if not hasattr(self.env, "state_dict"):
+            raise WorkbenchError("the vector env cannot save its state (no state_dict): resume is impossible")
         return {
             "config": self.config.to_dict(),
             "iteration": self.iteration,
@@ -496,7 +487,7 @@ class PPOTrainer:
             "sampler": self.sampler.state_dict(),
             "generator": self.generator.get_state(),
             "rng": capture_rng_state(),
-            "env": self.env.get_state(),
+            "env": self.env.state_dict(),
             "next_obs": {key: np.array(value, copy=True) for key, value in self.next_obs.items()},
             "recent_returns": list(self.recent_returns),
             "recent_lengths": list(self.recent_lengths),
@@ -510,7 +501,7 @@ class PPOTrainer:
             self.sampler.load_state_dict(state["sampler"])
             self.generator.set_state(state["generator"])
             restore_rng_state(state["rng"])
-            self.env.set_state(state["env"])
+            self.env.load_state_dict(state["env"])
             self.next_obs = {key: np.array(value, copy=True) for key, value in state["next_obs"].items()}
             self.iteration = int(state["iteration"])
             self.env_steps = int(state["env_steps"])
@@ -527,8 +518,8 @@ class PPOTrainer:
     def save(self) -> None:
         """Atomically write checkpoint.pt (full state) and policy.pt (the plain policy)."""
         assert self.run_dir is not None
-        save_run_checkpoint(self.run_dir / CHECKPOINT_FILE, self.state_dict())
         self.save_policy(self.run_dir / POLICY_FILE)
+        save_run_checkpoint(self.run_dir / CHECKPOINT_FILE, self.state_dict())
 
     def save_policy(self, path: str | Path) -> None:
         from workbench.models import save_checkpoint
