@@ -99,7 +99,7 @@ def test_distilled_hypernetwork_learns_and_its_mlp_runs(dataset, tmp_path) -> No
 
     config = get_distill_config("tiny", epochs=6)
     distiller = Distiller(config, dataset, "hyperdistill", tmp_path / "run")
-    assert distiller.forward.kind == "hyperdistill"
+    assert distiller.forward.kind == "hyperdistill" and distiller.policy.action_std == dataset.action_std
     # The student normalises with the teacher's statistics.
     assert np.array_equal(distiller.policy.normalizer.proprio_mean.numpy(), dataset.normalizer_state()["proprio_mean"])
     distiller.train()

@@ -60,7 +60,11 @@ class Distiller:
         self.log = log or (lambda message: None)
         self.device = torch.device(config.device)
         torch.manual_seed(config.seed)
-        self.policy = build_student(student, config.model, config.model_overrides.get(student, {}), dataset.task)
+        # The loss is the KL of two Gaussians with the same fixed std: the student takes the teacher's.
+        overrides = {"action_std": dataset.action_std, **config.model_overrides.get(student, {})}
+        if overrides["action_std"] != dataset.action_std:
+            raise WorkbenchError(f"the student's action std must be the teacher's ({dataset.action_std})")
+        self.policy = build_student(student, config.model, overrides, dataset.task)
         load_teacher_normalization(self.policy, dataset.normalizer_state())
         self.policy.to(self.device).train()
         self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=config.lr, eps=config.adam_eps)
