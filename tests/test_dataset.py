@@ -125,6 +125,12 @@ def test_flipped_byte_is_detected(dataset_dir, tmp_path, capsys) -> None:
                  "--out", str(tmp_path / "run"), "--no-progress"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and err[-1].startswith("error: ") and str(target) in err[-1]
+    # A truncated file is caught when the dataset is opened.
+    cut = copy / "shards" / "00000" / "action_mean.npy"
+    cut.write_bytes(cut.read_bytes()[:-100])
+    with pytest.raises(WorkbenchError) as error:
+        DistillDataset(copy)
+    assert str(cut) in str(error.value) and "\n" not in str(error.value)
 
 
 def test_interrupted_collection_resumes_without_redoing_shards(dataset_dir, teacher, training_robots, tmp_path,
