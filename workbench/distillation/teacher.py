@@ -31,6 +31,7 @@ class Teacher:
         if not hasattr(self.policy, "normalizer"):
             raise WorkbenchError("teacher checkpoint holds no acting policy with an observation normaliser", path)
         self._table: Any = None
+        self._grouped: bool | None = None  # the trainer's grouped ModuMorph forward checked to agree
 
     @property
     def task(self) -> str:
@@ -58,12 +59,16 @@ class Teacher:
     @torch.no_grad()
     def action_mean(self, obs: dict[str, np.ndarray], robot: np.ndarray) -> np.ndarray:
         """(B, 24) action means for a batched raw observation; ``robot`` (B,) indexes :meth:`set_robots`."""
-        from workbench.training.context_sharing import gather_cache
+        from workbench.training.context_sharing import gather_cache, grouped_modumorph_forward, verify_grouped_forward
 
         tensors = {key: torch.as_tensor(np.asarray(value, dtype=np.float32)) for key, value in obs.items()}
-        if self._table is not None:
-            cache = gather_cache(self._table, torch.as_tensor(robot, dtype=torch.long))
-            mean = self.policy(tensors, cache=cache)
+        if self._table is None:
+            return self.policy(tensors).float().numpy()
+        index = torch.as_tensor(robot, dtype=torch.long)
+        if self._grouped is None:
+            self._grouped = verify_grouped_forward(self.policy, tensors)
+        if self._grouped:  # about twice as fast as gathering per-sample caches
+            mean = grouped_modumorph_forward(self.policy, tensors, self._table, index)
         else:
-            mean = self.policy(tensors)
+            mean = self.policy(tensors, cache=gather_cache(self._table, index))
         return mean.float().numpy()
