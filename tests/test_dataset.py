@@ -194,3 +194,8 @@ def test_collect_cli(teacher, tmp_path, capsys) -> None:
     code = main(["collect", "--teacher", str(tmp_path / "missing.pt"), "--robots", "generated-train",
                  "--out", str(tmp_path / "x")])
     assert code == 2 and "missing.pt" in capsys.readouterr().err
+    code = main(["collect", "--teacher", str(teacher), "--robots", "generated-train", "--transitions-per-robot", "0",
+                 "--out", str(tmp_path / "y")])
+    assert code == 2 and "transitions_per_robot" in capsys.readouterr().err
+    code = main(["collect", "--teacher", str(teacher), "--robots", "no-such-suite", "--out", str(tmp_path / "z")])
+    assert code == 2 and "no-such-suite" in capsys.readouterr().err

@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
 
     dataset = DistillDataset(args.dataset)
     print(f"verifying {dataset.describe()} ...", file=sys.stderr)
-    dataset.verify()
+    dataset.verify(progress=not args.no_progress)
     distiller = Distiller(config, dataset, args.student, run_dir, resume=args.resume,
                           log=lambda message: print(message, file=sys.stderr))
     params = sum(p.numel() for p in distiller.policy.parameters())

@@ -125,9 +125,14 @@ class DistillDataset:
                 f"{self.num_transitions:,} transitions, {len(self.shards)} shards, task {self.task}")
 
     # ------------------------------------------------------------------ reading
-    def verify(self) -> None:
+    def verify(self, progress: bool = False) -> None:
         """Check every shard file's and robot XML's sha256; WorkbenchError naming the first bad file."""
-        for entry in self.shards:
+        shards = self.shards
+        if progress:
+            from tqdm.auto import tqdm
+
+            shards = tqdm(shards, unit="shard", desc="verify", dynamic_ncols=True, leave=False)
+        for entry in shards:
             storage.check_shard_files(self.root, entry, checksums=True)
         for robot in self.robots:
             path = self.root / robot["xml"]
