@@ -1,0 +1,35 @@
+"""The robot the user is looking at, kept in Streamlit's session state.
+
+Pages share one current robot; it is stored as a Morphology together with a
+short description of where it came from.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from workbench.morphology import Morphology, builtin_robot, builtin_robot_names
+
+_ROBOT_KEY = "current_robot"
+_ORIGIN_KEY = "current_robot_origin"
+
+
+def default_robot_name() -> str:
+    return builtin_robot_names()[0]
+
+
+def current_robot() -> Morphology:
+    """The current robot; the first built-in robot until the user picks another."""
+    if _ROBOT_KEY not in st.session_state:
+        set_current_robot(builtin_robot(default_robot_name()), "built-in")
+    return st.session_state[_ROBOT_KEY]
+
+
+def current_origin() -> str:
+    current_robot()
+    return st.session_state[_ORIGIN_KEY]
+
+
+def set_current_robot(morphology: Morphology, origin: str) -> None:
+    st.session_state[_ROBOT_KEY] = morphology
+    st.session_state[_ORIGIN_KEY] = origin
