@@ -103,7 +103,9 @@ def resolve_robot(robot: Any) -> RobotSource:
 # World model
 # ---------------------------------------------------------------------------------------
 FLOOR_CONTYPE, FLOOR_CONAFFINITY = 2, 1  # collides with the robot (1/1), not with other scenery
-ARENA_BYTES = 16 * 1024 * 1024
+# MuJoCo arena per MjData (contacts, constraints, stack). Measured peaks on the published
+# robots with random actions: ~30 KB on FT / Obstacle, ~650 KB on VT (height-field contacts).
+ARENA_BYTES = {"ft": 1024 * 1024, "obstacle": 1024 * 1024, "vt": 8 * 1024 * 1024}
 
 
 def obstacle_sizes(config: EnvConfig) -> np.ndarray:
@@ -130,7 +132,7 @@ def hfield_shape(config: EnvConfig) -> tuple[int, int]:
 def build_world_spec(source: RobotSource, task: str, config: EnvConfig) -> mujoco.MjSpec:
     """The robot's MJCF plus the task's floor / terrain / obstacles, as an MjSpec."""
     try:
-        spec = mujoco.MjSpec.from_string(source.xml)
+        spec = mujoco.MjSpec.from_string(_prune_unused_assets(source.xml))
     except Exception as error:  # mujoco raises ValueError with the parser message
         raise WorkbenchError(f"invalid MJCF: {str(error).splitlines()[0]}", source.path or source.name) from None
     for actuator in spec.actuators:  # the env relies on MuJoCo clamping controls to [-1, 1]
@@ -143,7 +145,7 @@ def build_world_spec(source: RobotSource, task: str, config: EnvConfig) -> mujoc
     spec.option.disableflags = int(spec.option.disableflags) & ~int(mujoco.mjtDisableBit.mjDSBL_FILTERPARENT)
     spec.njmax = -1
     spec.nconmax = -1
-    spec.memory = ARENA_BYTES
+    spec.memory = ARENA_BYTES[task]
     spec.modelname = f"{source.name}-{task}"
 
     spec.add_texture(
@@ -154,8 +156,8 @@ def build_world_spec(source: RobotSource, task: str, config: EnvConfig) -> mujoc
         rgb2=[0.10, 0.20, 0.30],
         mark=mujoco.mjtMark.mjMARK_EDGE,
         markrgb=[0.8, 0.8, 0.8],
-        width=300,
-        height=300,
+        width=128,
+        height=128,
     )
     if not any(t.type == mujoco.mjtTexture.mjTEXTURE_SKYBOX for t in spec.textures):
         spec.add_texture(
@@ -164,8 +166,8 @@ def build_world_spec(source: RobotSource, task: str, config: EnvConfig) -> mujoc
             builtin=mujoco.mjtBuiltin.mjBUILTIN_GRADIENT,
             rgb1=[0.55, 0.70, 0.90],
             rgb2=[0.95, 0.97, 1.00],
-            width=256,
-            height=256,
+            width=64,
+            height=64,
         )
     spec.add_material(name="wb_floor", textures=["", "wb_grid"], texrepeat=[1, 1], texuniform=True, reflectance=0.0)
     spec.add_material(name="wb_obstacle", rgba=[0.55, 0.55, 0.6, 1.0])
@@ -218,6 +220,32 @@ def build_world_spec(source: RobotSource, task: str, config: EnvConfig) -> mujoc
                 conaffinity=FLOOR_CONAFFINITY,
             )
     return spec
+
+
+def _prune_unused_assets(xml: str) -> str:
+    """Drop materials nothing uses and textures no material uses (the published files
+    carry ~1.5 MB of unused textures per robot; a vector env holds one model per robot).
+    Done on the XML text: deleting assets from an MjSpec is not reliable in mujoco 4.0."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError:
+        return xml  # let MuJoCo report the problem
+    used_materials = {e.get("material") for e in root.iter() if e.tag != "material" and e.get("material")}
+    removed = False
+    for asset in root.iter("asset"):
+        for material in list(asset.findall("material")):
+            if material.get("name") not in used_materials:
+                asset.remove(material)
+                removed = True
+    used_textures = {e.get("texture") for e in root.iter("material") if e.get("texture")}
+    for asset in root.iter("asset"):
+        for texture in list(asset.findall("texture")):
+            if texture.get("type") != "skybox" and texture.get("name") not in used_textures:
+                asset.remove(texture)
+                removed = True
+    return ET.tostring(root, encoding="unicode") if removed else xml
 
 
 def compile_world(source: RobotSource, task: str, config: EnvConfig) -> mujoco.MjModel:

@@ -40,6 +40,9 @@ from workbench.envs.terrain import heading_from_quat, heightmap_offsets, heightm
 from workbench.errors import WorkbenchError
 
 
+PERSISTENT_MAX_ARENA = 2 * 1024**3  # total MuJoCo arena (virtual) allowed for persistent batches
+
+
 def _as_robot_list(morphologies: Any) -> list:
     if isinstance(morphologies, (list, tuple)):
         return list(morphologies)
@@ -58,8 +61,8 @@ def _as_robot_list(morphologies: Any) -> list:
 class _Rows:
     """A Batch and the live views of the fields the env reads and writes."""
 
-    def __init__(self, model: mujoco.MjModel, nsim: int, nthread: int, task: str) -> None:
-        b = mjbatch.Batch(model, nsim, nthread=nthread)
+    def __init__(self, model: mujoco.MjModel, nsim: int, nthread: int, task: str, persistent: bool = False) -> None:
+        b = mjbatch.Batch(model, nsim, nthread=nthread, persistent=persistent)
         self.batch = b
         self.qpos = b.bind("qpos")
         self.qvel = b.bind("qvel")
@@ -87,8 +90,10 @@ class _Rows:
 class _RobotSim:
     """One robot: compiled model, tables, and its active and staging batches (lazy)."""
 
-    def __init__(self, robot: CompiledRobot, num_envs: int, num_threads: int, task: str) -> None:
+    def __init__(self, robot: CompiledRobot, num_envs: int, num_threads: int, task: str, persistent: bool) -> None:
         self.robot = robot
+        self.persistent = persistent
+        self.stage_threads = 1  # the env sets num_threads when it has a single robot
         self.model = robot.model
         self.tables = robot.tables
         self.index = ObsIndex(robot.tables)
@@ -105,14 +110,14 @@ class _RobotSim:
     @property
     def active(self) -> _Rows:
         if self._active is None:
-            self._active = _Rows(self.model, self.num_envs, self.num_threads, self.task)
+            self._active = _Rows(self.model, self.num_envs, self.num_threads, self.task, self.persistent)
             self._sync_models()
         return self._active
 
     @property
     def stage(self) -> _Rows:
         if self._stage is None:
-            self._stage = _Rows(self.model, self.num_envs, 1, self.task)
+            self._stage = _Rows(self.model, self.num_envs, self.stage_threads, self.task)
             self._sync_models()
         return self._stage
 
@@ -166,9 +171,17 @@ class VectorUnimalEnv:
             raise WorkbenchError("no robots given")
         self.num_envs = int(num_envs)
         self.num_threads = max(1, int(num_threads or min(os.cpu_count() or 1, 8)))
+        # Persistent batches (one MjData per env slot, ~250 KB each) step faster; with many
+        # robots x envs the shared-MjData batches keep the memory small.
+        from workbench.envs.robot import ARENA_BYTES
+
+        persistent = len(robots) * self.num_envs * ARENA_BYTES[self.task] <= PERSISTENT_MAX_ARENA
         self._sims = [
-            _RobotSim(compile_robot(r, self.task, self.config), self.num_envs, self.num_threads, self.task) for r in robots
+            _RobotSim(compile_robot(r, self.task, self.config), self.num_envs, self.num_threads, self.task, persistent)
+            for r in robots
         ]
+        if len(self._sims) == 1:
+            self._sims[0].stage_threads = self.num_threads
         self.morphologies = [s.robot.source.morphology or s.robot.source.path for s in self._sims]
         self.robot_names = [s.robot.name for s in self._sims]
         self.num_robots = len(self._sims)
@@ -490,25 +503,32 @@ class VectorUnimalEnv:
         """Start the staged episodes of envs ``ids``."""
         robots = self._staged_robot[ids]
         changed = robots != self.robot_index[ids]
-        for i, r in zip(ids[changed], robots[changed]):
-            sim = self._sims[int(r)]
-            self._padded.assign(int(i), sim.index)
-            self._context[i] = sim.robot.context
-            self._limb_mask[i] = sim.tables.limb_mask
-            self._action_mask[i] = sim.tables.action_mask
-            self._fall_height[i] = sim.fall_height
         if changed.any():
+            for i, r in zip(ids[changed], robots[changed]):
+                sim = self._sims[int(r)]
+                self._padded.assign(int(i), sim.index)
+                self._context[i] = sim.robot.context
+                self._limb_mask[i] = sim.tables.limb_mask
+                self._action_mask[i] = sim.tables.action_mask
+                self._fall_height[i] = sim.fall_height
             self.robot_index[ids] = robots
             self._rebuild_groups()
-        for r in np.unique(robots):
-            sim = self._sims[int(r)]
-            rows = ids[robots == r]
-            a, st = sim.active, sim.stage
-            a.state[rows] = st.state[rows]
-            self._warn_prev[rows] = a.warnings_of(rows)
+        if len(ids) <= 4:  # the usual auto-reset: a few envs, row by row
+            for i, r in zip(ids.tolist(), robots.tolist()):
+                sim = self._sims[r]
+                a = sim.active
+                a.state[i] = sim._stage.state[i]
+                self._warn_prev[i] = a.warning[i, :, 1].sum()
+        else:
+            for r in np.unique(robots):
+                sim = self._sims[int(r)]
+                rows = ids[robots == r]
+                a, st = sim.active, sim.stage
+                a.state[rows] = st.state[rows]
+                self._warn_prev[rows] = a.warnings_of(rows)
         self._proprio[ids] = self._staged_proprio[ids]
-        self._torso[ids] = self._staged_torso[ids]
-        self._x_prev[ids] = self._torso[ids, 0]
+        torso = self._torso[ids] = self._staged_torso[ids]
+        self._x_prev[ids] = torso[:, 0]
         if self.task == "obstacle":
             self._grids[ids] = self._staged_grids[ids]
         if self._geometry is not None:
