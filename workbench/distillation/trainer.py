@@ -71,7 +71,8 @@ class Distiller:
         try:
             self.sampler = ChunkSampler(dataset.counts(), config.chunk_size, config.robots_per_batch, config.seed)
         except ValueError as error:
-            raise WorkbenchError(f"batch does not fit the dataset: {error}", dataset.root) from None
+            raise WorkbenchError(f"batch does not fit the dataset: {error}; lower batch_size or raise "
+                                 f"robots_per_batch (--set KEY=VALUE)", dataset.root) from None
         example = self._to_device(batch_to_torch(dataset.batch(*self._example_chunks()))[0])
         self.forward = GroupedStudent(self.policy, example)
         self.eval_sets = self._eval_sets()
