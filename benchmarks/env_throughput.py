@@ -4,13 +4,17 @@
 (b) Gymnasium's Ant-v5 vectorised 16 times (SyncVectorEnv), random actions.
 (c) The raw physics rate of the same 16 copies with the same number of threads:
     mujoco.rollout with open-loop random controls, 4 substeps per env step, no
-    observation and no Python work per step.
+    observation and no Python work per step, from reset states, in rollouts as long
+    as (a)'s mean episode length (so that both simulate the same mix of standing,
+    falling and lying robots).
 
-Each figure is the best of a few interleaved rounds (the machine may be shared).
+The three are measured in short interleaved windows, round after round, and each
+figure is the median over the rounds: on a shared machine the load then weighs on
+all three alike.
 The last two lines are ``speedup_vs_ant: X`` (a/b) and ``fraction_of_physics_limit: Y``
 (a/c). Benchmarks are not tests: nothing here asserts timings.
 
-    python benchmarks/env_throughput.py [--threads 2] [--envs 16] [--seconds 3] [--rounds 3]
+    python benchmarks/env_throughput.py [--threads 2] [--envs 16] [--seconds 0.5] [--rounds 15]
 """
 
 from __future__ import annotations
@@ -56,7 +60,6 @@ def ten_limb_robot():
 
 def timed(fn, seconds: float) -> float:
     """Calls fn() (returning the env steps it made) for about ``seconds``; returns steps/s."""
-    fn()  # warm-up
     steps, start = 0, time.perf_counter()
     while True:
         steps += fn()
@@ -69,8 +72,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--envs", type=int, default=16)
-    parser.add_argument("--seconds", type=float, default=3.0)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=0.5, help="length of one measurement window")
+    parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds (median reported)")
     args = parser.parse_args()
     n = args.envs
     config = EnvConfig()
@@ -84,7 +87,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     lengths: list[float] = []
 
-    def run_a(k: int = 200) -> int:
+    def run_a(k: int = 50) -> int:
         for _ in range(k):
             _, _, _, _, info = venv.step(rng.uniform(-1.0, 1.0, (n, 24)))
             done = ~np.isnan(info["episode_length"])
@@ -97,7 +100,7 @@ def main() -> None:
     ant.reset(seed=0)
     ant.action_space.seed(0)
 
-    def run_b(k: int = 100) -> int:
+    def run_b(k: int = 20) -> int:
         for _ in range(k):
             ant.step(ant.action_space.sample())
         return k * n
@@ -114,7 +117,11 @@ def main() -> None:
         probe.qpos[:] = model.qpos0 + reset_rng.uniform(-0.005, 0.005, model.nq)
         probe.qvel[:] = reset_rng.uniform(-0.005, 0.005, model.nv)
         mujoco.mj_getState(model, probe, init[i], mujoco.mjtState.mjSTATE_FULLPHYSICS)
-    env_steps_per_call = 100
+    # (c) rolls out episodes as long as (a)'s: physics costs differ between a robot that
+    # is falling and one that lies on the floor, so the limit is taken on the same mix.
+    for _ in range(20):
+        run_a()
+    env_steps_per_call = max(1, int(round(float(np.mean(lengths))))) if lengths else 50
     control = np.repeat(
         reset_rng.uniform(-1.0, 1.0, (n, env_steps_per_call, 1, model.nu)), config.frame_skip, axis=2
     ).reshape(n, env_steps_per_call * config.frame_skip, model.nu)
@@ -129,17 +136,21 @@ def main() -> None:
         )
         return n * env_steps_per_call
 
-    best = {"a": 0.0, "b": 0.0, "c": 0.0}
-    for r in range(args.rounds):
+    for fn in (run_a, run_b, run_c):  # warm-up
+        fn()
+    rates: dict[str, list[float]] = {"a": [], "b": [], "c": []}
+    for _ in range(args.rounds):
         for key, fn in (("a", run_a), ("b", run_b), ("c", run_c)):
-            rate = timed(fn, args.seconds)
-            best[key] = max(best[key], rate)
-        print(f"round {r + 1}: a {best['a']:.0f}  b {best['b']:.0f}  c {best['c']:.0f} (best so far)")
+            rates[key].append(timed(fn, args.seconds))
+    best = {key: float(np.median(values)) for key, values in rates.items()}
+    spread = {key: (min(values), max(values)) for key, values in rates.items()}
+    print(f"{args.rounds} rounds of {args.seconds:g} s windows; min..max per figure: "
+          + ", ".join(f"{k} {lo:.0f}..{hi:.0f}" for k, (lo, hi) in spread.items()))
     roller.close()
     venv.close()
     ant.close()
     mean_len = float(np.mean(lengths)) if lengths else float("nan")
-    print(f"mean episode length in (a): {mean_len:.1f} steps ({len(lengths)} episodes)")
+    print(f"mean episode length in (a): {mean_len:.1f} steps ({len(lengths)} episodes); (c) rolls out {env_steps_per_call}-step episodes")
     print(f"(a) VectorUnimalEnv x{n} ({args.threads} threads): {best['a']:.0f} env steps/s")
     print(f"(b) Gymnasium Ant-v5 SyncVectorEnv x{n}: {best['b']:.0f} env steps/s")
     print(f"(c) raw physics, mujoco.rollout x{n} ({args.threads} threads, {config.frame_skip} substeps/step): {best['c']:.0f} env steps/s")

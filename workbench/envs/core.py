@@ -71,8 +71,9 @@ class EpisodeDrawer:
             mocap_pos = np.concatenate([centres, np.zeros((len(centres), 1))], axis=1)
             mocap_quat = yaw_quaternions(yaw)
         s = self.config.reset_noise_scale
-        qpos = tables.qpos0 + rng.uniform(-s, s, tables.nq)
-        qvel = rng.uniform(-s, s, tables.nv)
+        noise = rng.uniform(-s, s, tables.nq + tables.nv)  # one draw: qpos noise, then qvel
+        qpos = tables.qpos0 + noise[: tables.nq]
+        qvel = noise[tables.nq :]
         return Episode(qpos=qpos, qvel=qvel, heights=heights, mocap_pos=mocap_pos, mocap_quat=mocap_quat)
 
 

@@ -99,7 +99,10 @@ class UnimalEnv(gym.Env):
             self.data.mocap_quat[:] = episode.mocap_quat
         self.data.qpos[:] = episode.qpos
         self.data.qvel[:] = episode.qvel
-        mujoco.mj_forward(self.model, self.data)
+        # Position and velocity stages only: all the first observation needs (the solver's
+        # warm start stays zero, exactly as in the vector env's staged resets).
+        mujoco.mj_fwdPosition(self.model, self.data)
+        mujoco.mj_fwdVelocity(self.model, self.data)
         self._steps = 0
         self._x = float(self.data.qpos[self.tables.root_qpos])
         self._warnings = sum(w.number for w in self.data.warning)

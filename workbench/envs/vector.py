@@ -76,7 +76,9 @@ class _Rows:
         if task == "obstacle":
             self.mocap_pos = b.bind("mocap_pos")
             self.mocap_quat = b.bind("mocap_quat")
-        b.reset()  # once: the default state row, written directly at every episode start
+        # Once: the default state row (mj_resetData, no forward: zero warm start), written
+        # directly at every episode start.
+        b.reset(stage=mujoco.mjtStage.mjSTAGE_NONE)
         self.state_template = b.state[0].copy()
         self.state = b.state
         self.status = b.status
@@ -142,7 +144,7 @@ class VectorUnimalEnv:
     Observation: the single env's dict with a leading (num_envs,) axis. ``step`` takes
     (num_envs, 24) actions and returns obs, reward, terminated, truncated, info.
     ``info`` always holds, per env: ``reward_forward``, ``x_position``,
-    ``torso_height``, ``fell``, ``out_of_strip``, ``physics_unstable``,
+    ``fell``, ``physics_unstable``, ``out_of_strip`` (VT, Obstacle),
     ``robot_index`` (the robot that ran this step), ``episode_return`` and
     ``episode_length`` (NaN where the env did not finish), and, when some env
     finished, ``final_obs`` (batched dict; rows valid where done) and
@@ -213,6 +215,7 @@ class VectorUnimalEnv:
         self._steps = np.zeros(B, np.int64)
         self._returns = np.zeros(B)
         self._unstable = np.zeros(B, bool)
+        self._nan = np.full(B, np.nan)
         # Staged next episodes.
         self._staged = np.zeros(B, bool)
         self._staged_robot = np.zeros(B, np.int64)
@@ -266,15 +269,15 @@ class VectorUnimalEnv:
         if actions.shape != (self.num_envs, L.ACTION_DIM):
             raise ValueError(f"actions must have shape ({self.num_envs}, {L.ACTION_DIM}), got {actions.shape}")
         cfg = self.config
-        unstable = self._unstable
-        unstable[:] = False
+        unstable = self._unstable = np.zeros(self.num_envs, bool)
         self._run_groups(actions)
         torso = self._torso
         if self._groups[0][3] is not None:
             self._padded.compute(self._proprio)
-        x = torso[:, 0]
-        reward = (x - self._x_prev) / cfg.dt
-        self._x_prev[:] = x
+        x = torso[:, 0].copy()
+        reward = x - self._x_prev
+        reward /= cfg.dt
+        self._x_prev = x  # replaced, never written in place: info["x_position"] shares it
         if unstable.any():
             reward[unstable] = 0.0
             np.nan_to_num(self._proprio, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
@@ -291,27 +294,30 @@ class VectorUnimalEnv:
         terminated = fell | unstable
         if out is not None:
             terminated |= out
-        self._steps += 1
+        steps = self._steps
+        steps += 1
         self._returns += reward
-        truncated = self._steps >= cfg.max_episode_steps
-        truncated &= ~terminated
+        if steps.max() >= cfg.max_episode_steps:
+            truncated = steps >= cfg.max_episode_steps
+            truncated &= ~terminated
+            done = terminated | truncated
+        else:
+            truncated = np.zeros(self.num_envs, bool)
+            done = terminated
         obs = self._obs_dict()
         info: dict[str, Any] = {
-            "reward_forward": reward.copy(),
-            "x_position": x.copy(),
-            "torso_height": torso[:, 2].copy(),
+            "reward_forward": reward,
+            "x_position": x,
             "fell": fell,
-            "out_of_strip": out if out is not None else np.zeros(self.num_envs, bool),
-            "physics_unstable": unstable.copy(),
-            "robot_index": self.robot_index.copy(),
+            "physics_unstable": unstable,
+            "robot_index": self.robot_index,  # replaced (never written in place) when robots change
         }
-        ep_ret = np.full(self.num_envs, np.nan)
-        ep_len = np.full(self.num_envs, np.nan)
-        done = terminated | truncated
+        if out is not None:
+            info["out_of_strip"] = out
         if done.any():
             ids = np.flatnonzero(done)
-            ep_ret[ids] = self._returns[ids]
-            ep_len[ids] = self._steps[ids]
+            ep_ret = np.where(done, self._returns, np.nan)
+            ep_len = np.where(done, steps, np.nan)
             info["final_obs"] = obs
             info["final_info_mask"] = done
             self._steps[ids] = 0
@@ -320,6 +326,9 @@ class VectorUnimalEnv:
                 self._stage(self._all[~self._staged] if self.task != "vt" else ids)
             self._activate(ids)
             obs = self._obs_dict()
+        else:
+            ep_ret = self._nan.copy()
+            ep_len = self._nan.copy()
         info["episode_return"] = ep_ret
         info["episode_length"] = ep_len
         return obs, reward, terminated, truncated, info
@@ -336,6 +345,7 @@ class VectorUnimalEnv:
         sim = self._sims[int(self.robot_index[i])]
         sim.active.qpos[i] = qpos
         sim.active.qvel[i] = qvel
+        self._x_prev = self._x_prev.copy()
         self._x_prev[i] = sim.active.qpos[i, sim.root]
 
     def close(self) -> None:
@@ -410,7 +420,11 @@ class VectorUnimalEnv:
             # Blow-up checks: one reduction each over the group; per-env detail only when needed.
             qvel, qacc = a.qvel[rows], a.qacc[rows]
             total = int(a.warning[:, :, 1].sum())
-            if total != sim.warn_total or not (np.abs(qvel).max() <= cfg.max_qvel) or not (np.abs(qacc).max() <= cfg.max_qacc):
+            if (
+                total != sim.warn_total
+                or not (-cfg.max_qvel <= qvel.min() and qvel.max() <= cfg.max_qvel)
+                or not (-cfg.max_qacc <= qacc.min() and qacc.max() <= cfg.max_qacc)
+            ):
                 w = a.warnings_of(rows)
                 bad = w > self._warn_prev[rows]
                 bad |= ~(np.abs(qvel).max(axis=1) <= cfg.max_qvel)
@@ -476,7 +490,7 @@ class VectorUnimalEnv:
                 sim.set_slot_model(int(rows[0]), self._env_models[int(rows[0])])  # re-sync the batches
             rows32 = rows.astype(np.int32)
             try:
-                st.batch.forward(rows32)
+                st.batch.forward(rows32, stage=mujoco.mjtStage.mjSTAGE_VEL)  # as the single env's reset
             except mjbatch.SimulationError as error:  # pragma: no cover - reset states are benign
                 raise RuntimeError(f"{sim.robot.name}: MuJoCo failed at reset: {error}") from None
             self._staged_proprio[rows] = sim.tables.static_obs
@@ -511,6 +525,7 @@ class VectorUnimalEnv:
                 self._limb_mask[i] = sim.tables.limb_mask
                 self._action_mask[i] = sim.tables.action_mask
                 self._fall_height[i] = sim.fall_height
+            self.robot_index = self.robot_index.copy()  # the previous one may be in a returned info
             self.robot_index[ids] = robots
             self._rebuild_groups()
         if len(ids) <= 4:  # the usual auto-reset: a few envs, row by row
@@ -528,6 +543,7 @@ class VectorUnimalEnv:
                 self._warn_prev[rows] = a.warnings_of(rows)
         self._proprio[ids] = self._staged_proprio[ids]
         torso = self._torso[ids] = self._staged_torso[ids]
+        self._x_prev = self._x_prev.copy()  # the previous one may be in a returned info
         self._x_prev[ids] = torso[:, 0]
         if self.task == "obstacle":
             self._grids[ids] = self._staged_grids[ids]
