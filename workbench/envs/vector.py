@@ -428,8 +428,8 @@ class VectorUnimalEnv:
             total = int(a.warning[:, :, 1].sum())
             if (
                 total != sim.warn_total
-                or not (-cfg.max_qvel <= qvel.min() and qvel.max() <= cfg.max_qvel)
-                or not (-cfg.max_qacc <= qacc.min() and qacc.max() <= cfg.max_qacc)
+                or not np.abs(qvel).max() <= cfg.max_qvel  # NaN compares False
+                or not np.abs(qacc).max() <= cfg.max_qacc
             ):
                 w = a.warnings_of(rows)
                 bad = w > self._warn_prev[rows]
@@ -535,43 +535,51 @@ class VectorUnimalEnv:
 
     def _activate(self, ids: np.ndarray) -> None:
         """Start the staged episodes of envs ``ids``."""
-        slots = self._head[ids] * self.num_envs + ids
+        B, K = self.num_envs, self._depth
+        slots = self._head[ids] * B + ids
         robots = self._staged_robot[slots]
-        changed = robots != self.robot_index[ids]
-        if changed.any():
-            for i, r in zip(ids[changed], robots[changed]):
-                sim = self._sims[int(r)]
-                self._padded.assign(int(i), sim.index)
-                self._context[i] = sim.robot.context
-                self._limb_mask[i] = sim.tables.limb_mask
-                self._action_mask[i] = sim.tables.action_mask
-                self._fall_height[i] = sim.fall_height
-            self.robot_index = self.robot_index.copy()  # the previous one may be in a returned info
-            self.robot_index[ids] = robots
-            self._rebuild_groups()
-        if len(ids) <= 4:  # the usual auto-reset: a few envs, row by row
+        if self.num_robots > 1 or self.robot_index[0] < 0:
+            changed = robots != self.robot_index[ids]
+            if changed.any():
+                for i, r in zip(ids[changed], robots[changed]):
+                    sim = self._sims[int(r)]
+                    self._padded.assign(int(i), sim.index)
+                    self._context[i] = sim.robot.context
+                    self._limb_mask[i] = sim.tables.limb_mask
+                    self._action_mask[i] = sim.tables.action_mask
+                    self._fall_height[i] = sim.fall_height
+                self.robot_index = self.robot_index.copy()  # the previous one may be in a returned info
+                self.robot_index[ids] = robots
+                self._rebuild_groups()
+        self._x_prev = x_prev = self._x_prev.copy()  # the previous one may be in a returned info
+        if len(ids) <= 4 and self._geometry is None:  # the usual auto-reset: a few envs, row by row
+            head, count = self._head, self._count
             for i, k, r in zip(ids.tolist(), slots.tolist(), robots.tolist()):
                 sim = self._sims[r]
                 a = sim.active
                 a.state[i] = sim._stage.state[k]
                 self._warn_prev[i] = a.warning[i, :, 1].sum()
-        else:
-            for r in np.unique(robots):
-                sim = self._sims[int(r)]
-                pick = robots == r
-                rows = ids[pick]
-                a, st = sim.active, sim.stage
-                a.state[rows] = st.state[slots[pick]]
-                self._warn_prev[rows] = a.warnings_of(rows)
+                self._proprio[i] = self._staged_proprio[k]
+                torso = self._torso[i] = self._staged_torso[k]
+                x_prev[i] = torso[0]
+                head[i] = (head[i] + 1) % K
+                count[i] -= 1
+            return
+        for r in np.unique(robots):
+            sim = self._sims[int(r)]
+            pick = robots == r
+            rows = ids[pick]
+            a, st = sim.active, sim.stage
+            a.state[rows] = st.state[slots[pick]]
+            self._warn_prev[rows] = a.warnings_of(rows)
         self._proprio[ids] = self._staged_proprio[slots]
         torso = self._torso[ids] = self._staged_torso[slots]
-        self._x_prev = self._x_prev.copy()  # the previous one may be in a returned info
-        self._x_prev[ids] = torso[:, 0]
+        x_prev[ids] = torso[:, 0]
         if self.task == "obstacle":
             self._grids[ids] = self._staged_grids[ids]
         if self._geometry is not None:
             self._update_heightmaps(ids)
-        self._head[ids] = (self._head[ids] + 1) % self._depth
+        self._head[ids] = (self._head[ids] + 1) % K
         self._count[ids] -= 1
 
     def _update_heightmaps(self, ids: np.ndarray) -> None:
