@@ -354,6 +354,98 @@ class VectorUnimalEnv:
         self._x_prev = self._x_prev.copy()
         self._x_prev[i] = sim.active.qpos[i, sim.root]
 
+    # ------------------------------------------------------------------ exact resume (trainer checkpoints)
+    # Added by the training helper (issue 4): everything a PPO checkpoint needs so that a run
+    # interrupted and resumed continues bit-exactly. Plain numpy arrays, ints and RNG state dicts.
+    _STATE_ARRAYS = (
+        "_proprio", "_context", "_limb_mask", "_action_mask", "_torso", "_x_prev", "_fall_height",
+        "_warn_prev", "_steps", "_returns", "robot_index", "_staged", "_head", "_count", "_staged_robot", "_staged_proprio",
+        "_staged_torso", "_grids", "_heightmap", "_ground", "_staged_grids",
+    )
+
+    def state_dict(self) -> dict[str, Any]:
+        """The complete dynamic state: every env slot's MuJoCo integration state (active and staged
+        episodes), episode counters and returns, robot assignment and probabilities, observations
+        and the RNG states. ``load_state_dict`` on an env built with the same robots, task, config
+        and num_envs continues exactly as this one would."""
+        sims = []
+        for sim in self._sims:
+            entry: dict[str, Any] = {"warn_total": int(sim.warn_total)}
+            for name in ("_active", "_stage"):
+                rows = getattr(sim, name)
+                entry[name] = None if rows is None else {
+                    "state": np.array(rows.state, copy=True),
+                    "warning": np.array(rows.warning, copy=True),
+                }
+            sims.append(entry)
+        arrays = {}
+        for name in self._STATE_ARRAYS:
+            value = getattr(self, name, None)
+            if value is not None:
+                arrays[name] = np.array(value, copy=True)
+        return {
+            "task": self.task,
+            "num_envs": self.num_envs,
+            "robot_names": list(self.robot_names),
+            "sims": sims,
+            "arrays": arrays,
+            "probabilities": None if self._probabilities is None else self._probabilities.copy(),
+            "rngs": [rng.bit_generator.state for rng in self._rngs],
+            "robot_rng": self._robot_rng.bit_generator.state,
+            "needs_reset": bool(self._needs_reset),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned (same robots, task and num_envs, else WorkbenchError)."""
+        if (
+            state.get("task") != self.task
+            or int(state.get("num_envs", -1)) != self.num_envs
+            or list(state.get("robot_names", [])) != list(self.robot_names)
+        ):
+            raise WorkbenchError("saved vector-env state is for other robots, task or env count")
+        arrays = state["arrays"]
+        robots = np.asarray(arrays["robot_index"], np.int64)
+        if self.task == "vt":
+            for i, r in enumerate(robots.tolist()):
+                if r >= 0:
+                    self._install_vt_model(i, r)
+        for name, value in arrays.items():
+            current = getattr(self, name, None)
+            if current is None:
+                continue
+            if name == "_grids":  # _grids_flat is a view of it: write in place
+                current[...] = value
+            else:
+                setattr(self, name, np.array(value, copy=True))
+        if self.task == "vt":
+            for i, r in enumerate(robots.tolist()):
+                if r >= 0:
+                    self._env_models[i].hfield_data[:] = self._grids[i] / self.config.vt_max_height
+        for i, r in enumerate(robots.tolist()):
+            if r >= 0:
+                self._padded.assign(i, self._sims[r].index)
+        if (robots >= 0).all():
+            self._rebuild_groups()
+        for sim, entry in zip(self._sims, state["sims"]):
+            for name, prop in (("_active", "active"), ("_stage", "stage")):
+                saved = entry.get(name)
+                if saved is None:
+                    continue
+                rows = getattr(sim, prop)  # creates the batch if needed
+                rows.state[...] = saved["state"]
+                try:
+                    rows.warning[...] = saved["warning"]
+                except (ValueError, TypeError):  # read-only view: the counters restart
+                    pass
+            sim.warn_total = int(entry["warn_total"])
+        self._probabilities = None if state["probabilities"] is None else np.array(state["probabilities"], np.float64)
+        self._rngs = [np.random.default_rng() for _ in range(self.num_envs)]
+        for rng, saved in zip(self._rngs, state["rngs"]):
+            rng.bit_generator.state = saved
+        self._robot_rng = np.random.default_rng()
+        self._robot_rng.bit_generator.state = state["robot_rng"]
+        self._needs_reset = bool(state["needs_reset"])
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
