@@ -71,6 +71,8 @@ class EnvConfig:
     """Height range (m) of a rugged square."""
     vt_max_height: float = 2.0
     """Height-field elevation scale (m): the highest representable terrain."""
+    vt_render_stride: int = 2
+    """The renderer draws every n-th height-field sample (physics uses all of them)."""
 
     # --- obstacles ---------------------------------------------------------------------
     num_obstacles: int = 50

@@ -129,6 +129,28 @@ def hfield_shape(config: EnvConfig) -> tuple[int, int]:
     return int(round(config.strip_width / res)) + 1, int(round(config.vt_length / res)) + 1
 
 
+def visual_stride(config: EnvConfig) -> int:
+    """Subsampling of the VT height field drawn by the renderer (1: draw the physics field)."""
+    nrow, ncol = hfield_shape(config)
+    stride = max(1, int(config.vt_render_stride))
+    return stride if (nrow - 1) % stride == 0 and (ncol - 1) % stride == 0 else 1
+
+
+def write_terrain(model: mujoco.MjModel, heights: np.ndarray, config: EnvConfig, visual: bool = True) -> None:
+    """Write a VT height grid (nrow, ncol) in metres into ``model``'s height field (and
+    into the renderer's coarser copy unless ``visual`` is False)."""
+    scale = 1.0 / config.vt_max_height
+    fields = [("terrain", 1)] + ([("terrain_visual", visual_stride(config))] if visual else [])
+    for name, stride in fields:
+        try:
+            h = model.hfield(name)
+        except KeyError:
+            continue
+        n = int(h.nrow[0] * h.ncol[0])
+        adr = int(h.adr[0])
+        model.hfield_data[adr : adr + n] = (heights[::stride, ::stride] * scale).ravel()
+
+
 def build_world_spec(source: RobotSource, task: str, config: EnvConfig) -> mujoco.MjSpec:
     """The robot's MJCF plus the task's floor / terrain / obstacles, as an MjSpec."""
     try:
@@ -183,6 +205,7 @@ def build_world_spec(source: RobotSource, task: str, config: EnvConfig) -> mujoc
             size=[length / 2, half_width, config.vt_max_height, 0.5],
             userdata=[0.0] * (nrow * ncol),
         )
+        stride = visual_stride(config)
         world.add_geom(
             name="floor",
             type=mujoco.mjtGeom.mjGEOM_HFIELD,
@@ -191,7 +214,27 @@ def build_world_spec(source: RobotSource, task: str, config: EnvConfig) -> mujoc
             material="wb_floor",
             contype=FLOOR_CONTYPE,
             conaffinity=FLOOR_CONAFFINITY,
+            group=3 if stride > 1 else 0,  # hidden when a coarser copy is drawn instead
         )
+        if stride > 1:
+            # A coarser copy of the terrain for the renderer only (no collisions): the full
+            # 0.1 m field has ~440k vertices, slow to draw on a CPU.
+            spec.add_hfield(
+                name="terrain_visual",
+                nrow=(nrow - 1) // stride + 1,
+                ncol=(ncol - 1) // stride + 1,
+                size=[length / 2, half_width, config.vt_max_height, 0.5],
+                userdata=[0.0] * (((nrow - 1) // stride + 1) * ((ncol - 1) // stride + 1)),
+            )
+            world.add_geom(
+                name="floor_visual",
+                type=mujoco.mjtGeom.mjGEOM_HFIELD,
+                hfieldname="terrain_visual",
+                pos=[config.strip_start + length / 2, 0.0, 0.0],
+                material="wb_floor",
+                contype=0,
+                conaffinity=0,
+            )
     else:
         if task == "ft":
             size, pos = [50.0, 50.0, 0.1], [0.0, 0.0, 0.0]

@@ -13,7 +13,7 @@ from workbench.envs.config import EnvConfig, check_task
 from workbench.envs.core import EpisodeDrawer, action_space, fall_reference, observation_space
 from workbench.envs.observation import ObsIndex, write_proprioceptive
 from workbench.envs.physics import install_quiet_warning_handler, unstable_mask
-from workbench.envs.robot import CompiledRobot, compile_robot
+from workbench.envs.robot import CompiledRobot, compile_robot, write_terrain
 from workbench.envs.terrain import ground_height, heading_from_quat, heightmap_offsets, heightmaps
 
 _ZERO_INDEX = np.zeros(1, np.int64)
@@ -92,7 +92,7 @@ class UnimalEnv(gym.Env):
         if episode.heights is not None:
             self._grid = episode.heights.ravel()
             if self.task == "vt":
-                self.model.hfield_data[:] = self._grid / self.config.vt_max_height
+                write_terrain(self.model, episode.heights, self.config)
             self._terrain_version += 1
         if episode.mocap_pos is not None:
             self.data.mocap_pos[:] = episode.mocap_pos

@@ -35,7 +35,7 @@ from workbench.envs.config import EnvConfig, check_task
 from workbench.envs.core import EpisodeDrawer, action_space, fall_reference, observation_space
 from workbench.envs.observation import GroupIndex, ObsIndex, PaddedGather, write_proprioceptive
 from workbench.envs.physics import install_quiet_warning_handler
-from workbench.envs.robot import CompiledRobot, compile_robot
+from workbench.envs.robot import CompiledRobot, compile_robot, write_terrain
 from workbench.envs.terrain import heading_from_quat, heightmap_offsets, heightmaps
 from workbench.errors import WorkbenchError
 
@@ -420,7 +420,8 @@ class VectorUnimalEnv:
         if self.task == "vt":
             for i, r in enumerate(robots.tolist()):
                 if r >= 0:
-                    self._env_models[i].hfield_data[:] = self._grids[i] / self.config.vt_max_height
+                    heights = self._grids[i].reshape(self._geometry.nrow, self._geometry.ncol)
+                    write_terrain(self._env_models[i], heights, self.config, visual=False)
         for i, r in enumerate(robots.tolist()):
             if r >= 0:
                 self._padded.assign(i, self._sims[r].index)
@@ -600,7 +601,7 @@ class VectorUnimalEnv:
                 for i, e in zip(envs, episodes):
                     self._install_vt_model(int(i), int(r))
                     self._grids[i] = e.heights.ravel()
-                    self._env_models[i].hfield_data[:] = self._grids[i] / self.config.vt_max_height
+                    write_terrain(self._env_models[i], e.heights, self.config, visual=False)
                 sim.set_slot_model(int(envs[0]), self._env_models[int(envs[0])])  # re-sync the batches
             try:
                 st.batch.forward(rows.astype(np.int32), stage=mujoco.mjtStage.mjSTAGE_VEL)  # as the single env's reset
