@@ -79,6 +79,7 @@ def main() -> None:
     config = EnvConfig()
     robot, label = ten_limb_robot()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cpus; mujoco {mujoco.__version__}, gymnasium {gym.__version__}")
+    print(f"load average before: {os.getloadavg()[0]:.2f} (other processes competing for the cores distort (a) and (c))")
     print(f"robot: {label}; {n} envs; {args.threads} threads; FT; frame skip {config.frame_skip}")
 
     # (a) the vectorised workbench env
@@ -149,6 +150,7 @@ def main() -> None:
     roller.close()
     venv.close()
     ant.close()
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
     mean_len = float(np.mean(lengths)) if lengths else float("nan")
     print(f"mean episode length in (a): {mean_len:.1f} steps ({len(lengths)} episodes); (c) rolls out {env_steps_per_call}-step episodes")
     print(f"(a) VectorUnimalEnv x{n} ({args.threads} threads): {best['a']:.0f} env steps/s")
