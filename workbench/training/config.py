@@ -203,7 +203,13 @@ PAPER_FT = PPOConfig(
 )
 
 # Sized for the 2-core CPU of the workbench machine (about 8 hours of training, resumed across
-# sittings). See the closing note of issue 4 / checkpoints/teacher-ft for the measurements behind it.
+# sittings). Measured here (benchmarks/ppo_throughput.py, machine shared with other jobs): the
+# ModuMorph learner costs ~120 us per sample and epoch on one core even with the per-robot
+# context sharing, so 2 epochs keep the learner near 60% of the time; minibatches of 512 give
+# 16 Adam steps per 4096-sample iteration (smaller ones cost more per sample; fewer steps learn
+# slower per sample), and lr 5e-4 keeps the per-iteration approx KL near 0.015 (1e-3 trips the
+# 0.05 early stop within the first epoch). Robots: the first 20 of generated-train by default
+# in the recommended command (see the closing note of issue 4); total_steps: ~8 h at ~2k steps/s.
 WORKBENCH_FT = PPOConfig(
     name="workbench-ft",
     policy="modumorph",
@@ -212,10 +218,10 @@ WORKBENCH_FT = PPOConfig(
     robots="generated-train",
     num_envs=32,
     num_steps=128,
-    total_steps=30_000_000,
+    total_steps=50_000_000,
     epochs=2,
-    minibatch_size=1024,
-    lr=3e-4,
+    minibatch_size=512,
+    lr=5e-4,
     lr_warmup_fraction=0.01,
     target_kl=0.05,
     sampler_uniform_iterations=5,

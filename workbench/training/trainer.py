@@ -197,10 +197,13 @@ class PPOTrainer:
         mean, value = self.sharing.forward(obs)
         return mean, value.reshape(-1)
 
-    def _act_forward(self, obs_np: dict[str, np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+    def _act_forward(self, obs_np: dict[str, np.ndarray], all_envs: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """Rollout forward pass (inference mode), reusing each robot's context cache within the rollout."""
         obs = obs_to_torch(obs_np, self.device)
-        mean, value = self._rollout_cache.forward(obs_np, obs)
+        if all_envs:
+            mean, value = self._rollout_cache.forward_envs(obs_np, obs)
+        else:
+            mean, value = self._rollout_cache.forward(obs_np, obs)
         return mean.float().cpu(), value.reshape(-1).float().cpu()
 
     def collect_rollout(self) -> dict[str, Any]:
@@ -231,7 +234,7 @@ class PPOTrainer:
             for key, value in self.next_obs.items():
                 obs_buffers[key][t] = torch.from_numpy(np.asarray(value, dtype=np.float32))
             with torch.inference_mode():
-                mean, value = self._act_forward(self.next_obs)
+                mean, value = self._act_forward(self.next_obs, all_envs=True)
                 noise = torch.randn(mean.shape, generator=self.generator)
                 action = mean + self.action_std.cpu() * noise
                 log_probs[t] = gaussian_log_prob(mean, self.action_std.cpu(), action, obs_buffers[ACTION_MASK][t])
@@ -277,7 +280,7 @@ class PPOTrainer:
 
         start = time.perf_counter()
         with torch.inference_mode():
-            _, last_value = self._act_forward(self.next_obs)
+            _, last_value = self._act_forward(self.next_obs, all_envs=True)
         next_values[T - 1] = last_value
         policy_time += time.perf_counter() - start
         next_values = torch.where(truncated, truncation_values, next_values)
