@@ -21,6 +21,7 @@ from workbench.morphology import (
     load_robots,
     suite,
 )
+from workbench.morphology.generator import MAX_TORSO_HEIGHT
 from workbench.morphology.geometry import direction, joint_axes
 from workbench.morphology.model import DENSITY_CHOICES, LIMB_H_CHOICES
 
@@ -50,6 +51,7 @@ def test_generated_robots_are_valid(generated):
         assert design_problems(morph) == [], morph.name  # limits, symmetry, no self-contact (MuJoCo)
         assert morph.num_bodies <= 12 and morph.num_joints <= 16
         assert _lowest_point_world(morph) == pytest.approx(0.2, abs=1e-9)
+        assert morph.height <= MAX_TORSO_HEIGHT
         assert morph.torso.density in DENSITY_CHOICES
         assert len({lb.density for lb in morph.limbs}) == 1
         assert morph.limbs[0].density in DENSITY_CHOICES

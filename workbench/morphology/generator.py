@@ -11,7 +11,8 @@ each other, as in UNIMAL); a limb grown from a site off the plane is grown on
 the mirrored site too. A step is rejected when the robot would exceed 12 bodies
 or 16 motors or when the new capsules would touch another body at rest. The
 finished robot is checked with MuJoCo (no contacts at rest) and the torso is
-placed so that its lowest point is 0.2 above the floor.
+placed so that its lowest point is 0.2 above the floor; robots whose torso would
+then stand higher than MAX_TORSO_HEIGHT are redrawn.
 """
 
 from __future__ import annotations
@@ -50,6 +51,11 @@ JOINT_KINDS = ("x", "y", "xy")
 JOINT_KIND_WEIGHTS = (0.30, 0.38, 0.32)
 CONTACT_MARGIN = 0.005  # conservative clearance for the analytic contact test
 MAX_FOLD_BACK = -0.75  # min cos(angle) between a child's and its parent's direction
+# Published UNIMAL training robots stand 0.30-1.04 m tall (torso above the floor), median
+# 0.65. Uniform random growth makes many taller stilt-like robots that topple within a
+# second even under a good policy, so generated torsos stay at or below 0.9 m
+# (zero-action survival then comes close to the published robots').
+MAX_TORSO_HEIGHT = 0.9
 
 
 def _as_rng(rng_or_seed) -> np.random.Generator:
@@ -224,6 +230,8 @@ def generate_robot(rng_or_seed, name: str | None = None, check_mujoco: bool = Tr
         if morph is None:
             continue
         morph = place_torso(renumber(morph))
+        if morph.height > MAX_TORSO_HEIGHT:
+            continue
         if check_mujoco and contacts_at_rest(morph):
             continue
         return morph
