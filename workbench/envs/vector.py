@@ -43,6 +43,7 @@ from workbench.errors import WorkbenchError
 # Episodes staged ahead per env: bulk staging amortises its per-call cost over more
 # episodes. VT and Obstacle keep one (their scenery is large: height fields, grids).
 STAGE_DEPTH = {"ft": 4, "obstacle": 1, "vt": 1}
+STAGE_MAX_ROWS = 4096  # staging rows (robots x envs x depth) beyond which the depth drops to 1
 PERSISTENT_MAX_ARENA = 2 * 1024**3  # total MuJoCo arena (virtual) allowed for persistent batches
 
 
@@ -222,6 +223,10 @@ class VectorUnimalEnv:
         self._nan = np.full(B, np.nan)
         # Staged next episodes.
         K = self._depth = STAGE_DEPTH[self.task]
+        if self.num_robots * B * K > STAGE_MAX_ROWS:  # every robot has a staging row per env and depth
+            K = self._depth = 1
+        for sim in self._sims:
+            sim.stage_depth = K
         self._head = np.zeros(B, np.int64)  # slot (0..K-1) of each env's next staged episode
         self._count = np.zeros(B, np.int64)  # episodes staged per env
         self._staged_robot = np.zeros(K * B, np.int64)  # staged rows: slot k of env i is k * B + i
