@@ -175,3 +175,19 @@ def test_named_configurations():
     with pytest.raises(WorkbenchError):
         get_training_config("workbench-ft", minibatch_size=10**9)
     assert PPOConfig.from_dict(paper.to_dict()) == paper
+
+
+def test_run_keeps_its_robots_and_refuses_changed_ones(tmp_path):
+    run = tmp_path / "run"
+    PPOTrainer(tiny_config(total_steps=2 * 32, max_robots=2), run, tensorboard=False).train()
+    order = (run / "robots" / "order.json").read_text()
+    assert "gen-train-000" in order and (run / "robots" / "gen-train-001.xml").is_file()
+    resumed = PPOTrainer(tiny_config(total_steps=2 * 32 * 2, max_robots=2), run, resume=True, tensorboard=False)
+    assert [r.name for r in resumed.robots] == ["gen-train-000", "gen-train-001"]
+    # another robot under the same name: the checkpoint's state cannot belong to it
+    from workbench.morphology import generate_robot
+
+    other = generate_robot(12345)
+    other.save(run / "robots" / "gen-train-001.xml")
+    with pytest.raises(WorkbenchError, match="training robots"):
+        PPOTrainer(tiny_config(max_robots=2), run, resume=True, tensorboard=False)
