@@ -31,7 +31,6 @@ import math
 import random
 import time
 from collections import deque
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -154,13 +153,6 @@ def obs_to_torch(obs: dict[str, np.ndarray], device: torch.device | str = "cpu")
 def model_action_std(model: torch.nn.Module) -> torch.Tensor:
     std = getattr(model, "action_std")
     return torch.as_tensor(std, dtype=torch.float32).detach()
-
-
-@dataclass
-class IterationStats:
-    """What one iteration measured (one metrics.csv row)."""
-
-    row: dict[str, Any]
 
 
 class PPOTrainer:
