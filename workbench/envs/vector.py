@@ -189,6 +189,11 @@ class VectorUnimalEnv:
         ]
         if len(self._sims) == 1:
             self._sims[0].stage_threads = self.num_threads
+        else:
+            # Several robots: the groups run on the env's own worker threads, and each robot's
+            # batch steps on its caller's thread only (one MjData per batch, not num_threads).
+            for sim in self._sims:
+                sim.num_threads = 1
         self.morphologies = [s.robot.source.morphology or s.robot.source.path for s in self._sims]
         self.robot_names = [s.robot.name for s in self._sims]
         self.num_robots = len(self._sims)
