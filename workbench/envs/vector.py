@@ -44,7 +44,10 @@ from workbench.errors import WorkbenchError
 # episodes. VT and Obstacle keep one (their scenery is large: height fields, grids).
 STAGE_DEPTH = {"ft": 4, "obstacle": 1, "vt": 1}
 STAGE_MAX_ROWS = 4096  # staging rows (robots x envs x depth) beyond which the depth drops to 1
-PERSISTENT_MAX_ARENA = 2 * 1024**3  # total MuJoCo arena (virtual) allowed for persistent batches
+# Total MuJoCo arena (virtual) allowed for persistent batches (one MjData per env slot).
+# Measured on the 2-core machine, shared-MjData batches step as fast or faster, with far
+# less memory, so persistent batches are off (0); raise this to turn them on.
+PERSISTENT_MAX_ARENA = 0
 
 
 def _as_robot_list(morphologies: Any) -> list:
