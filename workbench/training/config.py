@@ -205,11 +205,13 @@ PAPER_FT = PPOConfig(
 # Sized for the 2-core CPU of the workbench machine (about 8 hours of training, resumed across
 # sittings). Measured here (benchmarks/ppo_throughput.py, machine shared with other jobs): the
 # ModuMorph learner costs ~120 us per sample and epoch on one core even with the per-robot
-# context sharing, so 2 epochs keep the learner near 60% of the time; minibatches of 512 give
-# 16 Adam steps per 4096-sample iteration (smaller ones cost more per sample; fewer steps learn
-# slower per sample), and lr 5e-4 keeps the per-iteration approx KL near 0.015 (1e-3 trips the
-# 0.05 early stop within the first epoch). Robots: the first 20 of generated-train by default
-# in the recommended command (see the closing note of issue 4); total_steps: ~8 h at ~2k steps/s.
+# context sharing, so 2 epochs keep the learner near 60% of the time (~2.2k samples/s; 0.14-0.19
+# of the raw vector-env rate when that was 12-15k steps/s, ~0.10 against the later 23k env);
+# minibatches of 512 give 16 Adam steps per 4096-sample iteration (256 costs ~17% more per
+# sample; 4 epochs x 256 learned ~1.15-1.5x faster per wall-clock hour in short tests but halves
+# throughput), and lr 5e-4 keeps the per-iteration approx KL near 0.015 (1e-3 trips the 0.05
+# early stop within the first epoch). Robots: the first 20 of generated-train in the recommended
+# command (--max-robots 20); total_steps: ~8 h at ~1.7-2.2k steps/s.
 WORKBENCH_FT = PPOConfig(
     name="workbench-ft",
     policy="modumorph",
