@@ -196,7 +196,7 @@ class PPOTrainer:
         self.model = (model_factory or build_model)(config).to(self.device)
         self.action_std = model_action_std(self.model).to(self.device)
         self.optimizer = torch.optim.Adam(
-            self.model.parameters(), lr=config.lr, eps=config.adam_eps, weight_decay=config.weight_decay
+            self.model.parameters(), lr=config.lr, eps=config.adam_eps, weight_decay=config.weight_decay, foreach=True
         )
         self.sampler = RobotSampler(
             len(self.robots),
@@ -386,7 +386,9 @@ class PPOTrainer:
             for start in range(0, minibatches_per_epoch * cfg.minibatch_size, cfg.minibatch_size):
                 index = order[start : start + cfg.minibatch_size].to(self.device)
                 mb_obs = {key: value[index] for key, value in flat_obs.items()}
-                mean, value = self._forward(mb_obs)
+                with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=cfg.learner_bf16):
+                    mean, value = self._forward(mb_obs)
+                mean, value = mean.float(), value.float()
                 new_log_prob = gaussian_log_prob(mean, self.action_std, flat["actions"][index], mb_obs[ACTION_MASK])
                 mb_adv = flat["advantages"][index]
                 if cfg.normalize_advantages:
