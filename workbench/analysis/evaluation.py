@@ -318,7 +318,7 @@ def format_table(frame: pd.DataFrame) -> str:
 
 def write_results_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write the per-robot table atomically (temporary file, then rename)."""
-    from workbench.training.checkpoint import atomic_write_text
+    from workbench.files import atomic_write_text
 
     path = Path(path)
     atomic_write_text(path, frame.to_csv(index=False, float_format="%.4f"))

@@ -167,7 +167,7 @@ def table_from_index(evals_dir: str | Path, teacher: str | None = None) -> pd.Da
 
 def write_table(table: pd.DataFrame, path: str | Path) -> Path:
     """Write the results table as CSV, atomically."""
-    from workbench.training.checkpoint import atomic_write_text
+    from workbench.files import atomic_write_text
 
     path = Path(path)
     atomic_write_text(path, table.to_csv(index=False, float_format="%.4f"))

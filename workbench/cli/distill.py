@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
-from typing import Any
 
+from workbench.cli._overrides import parse_overrides
 from workbench.errors import WorkbenchError
 
 
@@ -46,25 +45,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _parse_overrides(items: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        if not sep or not key:
-            raise WorkbenchError(f"--set expects KEY=VALUE, got {item!r}")
-        try:
-            out[key.strip().replace("-", "_")] = json.loads(raw)
-        except ValueError:
-            out[key.strip().replace("-", "_")] = raw
-    return out
-
-
 def run(args: argparse.Namespace) -> int:
     from workbench.distillation import DistillConfig, DistillDataset, Distiller, get_distill_config
     from workbench.distillation.storage import read_json
     from workbench.distillation.trainer import CONFIG_FILE, STATE_FILE
 
-    changes = _parse_overrides(args.overrides)
+    changes = parse_overrides(args.overrides)
     for key, value in (("epochs", args.epochs), ("eval_every", args.eval_every), ("seed", args.seed),
                        ("device", args.device),
                        ("eval_robots", tuple(args.eval_robots) if args.eval_robots else None)):

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
-from typing import Any
 
+from workbench.cli._overrides import parse_overrides
 from workbench.errors import WorkbenchError
 
 
@@ -43,25 +42,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _parse_overrides(items: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        if not sep or not key:
-            raise WorkbenchError(f"--set expects KEY=VALUE, got {item!r}")
-        try:
-            out[key.strip().replace("-", "_")] = json.loads(raw)
-        except ValueError:
-            out[key.strip().replace("-", "_")] = raw
-    return out
-
-
 def run(args: argparse.Namespace) -> int:
     from workbench.training.config import PPOConfig, get_training_config
     from workbench.training.trainer import CHECKPOINT_FILE, CONFIG_FILE, PPOTrainer
 
     run_dir: Path = args.out
-    changes = _parse_overrides(args.overrides)
+    changes = parse_overrides(args.overrides)
     for key, value in (
         ("robots", args.robots),
         ("max_robots", args.max_robots),

@@ -15,14 +15,13 @@ This package must never import torch (a test checks it in a fresh interpreter).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 
 from workbench.errors import WorkbenchError
+from workbench.files import atomic_write
 
 FORMAT_NAME = "hyperdistill-workbench-mlp"
 FORMAT_VERSION = 1
@@ -179,18 +178,8 @@ class GeneratedMLP:
     def save(self, path: str | Path) -> Path:
         """Write one ``.npz`` (arrays + JSON header) atomically."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, header=np.array(json.dumps(self.header, sort_keys=True)), **self.arrays)
-            _default_permissions(tmp)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-        return path
+        header = np.array(json.dumps(self.header, sort_keys=True))
+        return atomic_write(path, lambda handle: np.savez(handle, header=header, **self.arrays))
 
     def summary(self) -> str:
         return (f"{self.robot}: {self.num_parameters:,} parameters, {self.flops_per_step:,} FLOPs per step, "
@@ -225,10 +214,3 @@ def load_mlp(path: str | Path) -> GeneratedMLP:
 
 
 __all__ = ["GeneratedMLP", "load_mlp", "is_parameter", "FORMAT_VERSION"]
-
-
-def _default_permissions(path: str) -> None:
-    """mkstemp creates 0600 files; give the file the mode a plain open() would have."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)

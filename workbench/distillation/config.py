@@ -111,7 +111,7 @@ class DistillConfig:
         return cls(**values)
 
     def save_json(self, path: str | Path, extra: dict[str, Any] | None = None) -> None:
-        from workbench.training.checkpoint import atomic_write_text
+        from workbench.files import atomic_write_text
 
         payload = {"config": self.to_dict(), **(extra or {})}
         atomic_write_text(path, json.dumps(payload, indent=2, sort_keys=True) + "\n")

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import math
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
-from workbench.training.checkpoint import atomic_write_text
+from workbench.metrics_csv import MetricsCSV
 
 BASE_COLUMNS: tuple[str, ...] = (
     "epoch",  # 1-based epoch that produced the row
@@ -26,34 +23,8 @@ def metric_columns(eval_sets: Sequence[str]) -> tuple[str, ...]:
     return BASE_COLUMNS + tuple(f"{EVAL_PREFIX}{name}" for name in eval_sets)
 
 
-class EpochMetrics:
-    """Appends rows to metrics.csv; on resume drops rows past the checkpoint (they are recomputed)."""
+class EpochMetrics(MetricsCSV):
+    """metrics.csv of a distillation run; on resume keeps the rows up to the checkpoint's epoch."""
 
     def __init__(self, run_dir: str | Path, columns: Sequence[str], keep_epochs: int | None = None) -> None:
-        self.path = Path(run_dir) / "metrics.csv"
-        self.columns = tuple(columns)
-        if keep_epochs is not None and self.path.exists():
-            with open(self.path, newline="") as handle:
-                rows = [r for r in csv.DictReader(handle) if r.get("epoch") and int(r["epoch"]) <= keep_epochs]
-            out = io.StringIO()
-            writer = csv.DictWriter(out, fieldnames=self.columns, extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows(rows)
-            atomic_write_text(self.path, out.getvalue())
-        elif self.path.exists():
-            self.path.unlink()
-        if not self.path.exists():
-            atomic_write_text(self.path, ",".join(self.columns) + "\n")
-
-    def write(self, row: dict[str, Any]) -> None:
-        with open(self.path, "a", newline="") as handle:
-            csv.DictWriter(handle, fieldnames=self.columns, extrasaction="ignore").writerow(
-                {key: _format(row.get(key)) for key in self.columns})
-
-
-def _format(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return "nan" if math.isnan(value) else f"{value:.6g}"
-    return value
+        super().__init__(Path(run_dir) / "metrics.csv", columns, "epoch", resume_at=keep_epochs)

@@ -53,7 +53,7 @@ def sha256_file(path: str | Path) -> str:
 
 
 def write_json_atomic(path: str | Path, data: Any) -> None:
-    from workbench.training.checkpoint import atomic_write_text
+    from workbench.files import atomic_write_text
 
     atomic_write_text(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
 

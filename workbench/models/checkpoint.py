@@ -8,8 +8,6 @@ and an optional ``extra`` payload (e.g. the trainer's optimizer state). Loaded w
 
 from __future__ import annotations
 
-import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +19,7 @@ from torch import nn
 from workbench import __version__
 from workbench.envs import layout
 from workbench.errors import WorkbenchError
+from workbench.files import atomic_write
 from workbench.models.actor_critic import ActorCritic
 from workbench.models.config import config_from_dict, config_to_dict
 from workbench.models.registry import build_policy
@@ -81,17 +80,7 @@ def save_checkpoint(path: str | Path, model: nn.Module, extra: dict[str, Any] | 
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "extra": dict(extra or {}),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save(payload, tmp)
-        _default_permissions(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, lambda handle: torch.save(payload, handle))
     return path
 
 
@@ -153,10 +142,3 @@ def load_policy(path: str | Path) -> nn.Module:
 
     Use ``load_checkpoint(path).policy`` for the acting policy whatever the kind."""
     return load_checkpoint(path).model
-
-
-def _default_permissions(path: str) -> None:
-    """mkstemp creates 0600 files; give the file the mode a plain open() would have."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)

@@ -168,7 +168,7 @@ class PPOConfig:
         return cls(**data)
 
     def save_json(self, path: str | Path) -> None:
-        from workbench.training.checkpoint import atomic_write_text
+        from workbench.files import atomic_write_text
 
         atomic_write_text(path, json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
 

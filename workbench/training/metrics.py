@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from pathlib import Path
 from typing import Any
 
-from workbench.training.checkpoint import atomic_write_text
+from workbench.metrics_csv import MetricsCSV
 
 METRIC_COLUMNS: tuple[str, ...] = (
     "iteration",  # 1-based, the iteration that produced the row
@@ -34,18 +32,11 @@ METRIC_COLUMNS: tuple[str, ...] = (
 
 
 class MetricsWriter:
-    """Appends one row per iteration to metrics.csv (flushed at once)."""
+    """Appends one row per iteration to metrics.csv (and TensorBoard scalars when it is installed)."""
 
     def __init__(self, run_dir: str | Path, resume_iteration: int | None = None, tensorboard: bool = True) -> None:
         self.path = Path(run_dir) / "metrics.csv"
-        if resume_iteration is not None and self.path.exists():
-            self._truncate_after(resume_iteration)
-        new_file = not self.path.exists() or self.path.stat().st_size == 0
-        self._handle = open(self.path, "a", newline="")
-        self._writer = csv.DictWriter(self._handle, fieldnames=METRIC_COLUMNS, extrasaction="ignore")
-        if new_file:
-            self._writer.writeheader()
-            self._handle.flush()
+        self._csv = MetricsCSV(self.path, METRIC_COLUMNS, "iteration", resume_at=resume_iteration)
         self._tb = None
         if tensorboard:
             try:
@@ -55,20 +46,8 @@ class MetricsWriter:
             except Exception:
                 self._tb = None
 
-    def _truncate_after(self, iteration: int) -> None:
-        """Drop rows written after the checkpoint we resume from (they will be recomputed identically)."""
-        with open(self.path, newline="") as handle:
-            rows = [row for row in csv.DictReader(handle) if row.get("iteration") and int(row["iteration"]) <= iteration]
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=METRIC_COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-        atomic_write_text(self.path, out.getvalue())
-
     def write(self, row: dict[str, Any]) -> None:
-        formatted = {key: _format(row.get(key)) for key in METRIC_COLUMNS}
-        self._writer.writerow(formatted)
-        self._handle.flush()
+        self._csv.write(row)
         if self._tb is not None:
             step = int(row["env_steps"])
             for key in METRIC_COLUMNS[3:]:
@@ -77,14 +56,5 @@ class MetricsWriter:
                     self._tb.add_scalar(f"train/{key}", value, step)
 
     def close(self) -> None:
-        self._handle.close()
         if self._tb is not None:
             self._tb.close()
-
-
-def _format(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return "nan" if math.isnan(value) else f"{value:.6g}"
-    return value

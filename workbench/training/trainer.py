@@ -104,7 +104,7 @@ def snapshot_robots(robots: list, run_dir: Path) -> None:
             return  # robots given as paths: nothing to snapshot
         robot.save(folder / f"{robot.name}.xml")
         names.append(robot.name)
-    from workbench.training.checkpoint import atomic_write_text
+    from workbench.files import atomic_write_text
 
     atomic_write_text(folder / ROBOT_ORDER_FILE, json.dumps(names, indent=1) + "\n")
 
