@@ -1,16 +1,37 @@
-"""Page navigation of the Streamlit app."""
+"""Page navigation of the Streamlit app.
+
+Each page is one module of this package that Streamlit runs as a script (``st.Page(path)``), so
+that the pages are real files AppTest can switch to; the modules render only when run as
+``__main__`` and stay importable (their helpers are tested directly).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
-from workbench.app.robots_page import robots_page
+from workbench.app.shipped import checkpoints_root
+from workbench.app.state import current_robot
+
+PAGES = Path(__file__).resolve().parent
+# (module file, title, URL path, icon)
+PAGE_TABLE = (
+    ("robots_page.py", "Robots", "robots", ":material/smart_toy:"),
+    ("generate_page.py", "Generate MLP", "generate-mlp", ":material/memory:"),
+    ("rollout_page.py", "Rollout", "rollout", ":material/directions_run:"),
+    ("compare_page.py", "Compare", "compare", ":material/leaderboard:"),
+    ("training_page.py", "Training", "training", ":material/show_chart:"),
+)
 
 
 def run_app() -> None:
     """Configure the page and run the selected page of the navigation."""
     st.set_page_config(page_title="HyperDistill Workbench", layout="wide")
     pages = [
-        st.Page(robots_page, title="Robots", url_path="robots", default=True),
+        st.Page(PAGES / file, title=title, url_path=url, icon=icon, default=(i == 0))
+        for i, (file, title, url, icon) in enumerate(PAGE_TABLE)
     ]
-    st.navigation(pages).run()
+    page = st.navigation(pages)
+    st.sidebar.caption(f"Current robot: **{current_robot().name}** · checkpoints: `{checkpoints_root()}`")
+    page.run()

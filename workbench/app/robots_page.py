@@ -140,3 +140,7 @@ def robots_page() -> None:
     position = st.radio("Context positions", ["absolute", "relative"], horizontal=True, key="context_position")
     st.plotly_chart(charts.context_heatmap_figure(robot, position=position), width="stretch")
     st.download_button("Download MJCF", xml, file_name=f"{robot.name}.xml", mime="application/xml")
+
+
+if __name__ == "__main__":  # Streamlit runs each page file as __main__ (st.navigation in main.py)
+    robots_page()

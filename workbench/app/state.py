@@ -1,10 +1,13 @@
 """The robot the user is looking at, kept in Streamlit's session state.
 
 Pages share one current robot; it is stored as a Morphology together with a
-short description of where it came from.
+short description of where it came from. Long results (rollouts, comparisons, generated
+MLPs) are kept in small per-session caches keyed by robot fingerprint and settings.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import streamlit as st
 
@@ -33,3 +36,17 @@ def current_origin() -> str:
 def set_current_robot(morphology: Morphology, origin: str) -> None:
     st.session_state[_ROBOT_KEY] = morphology
     st.session_state[_ORIGIN_KEY] = origin
+
+
+def recall(cache: str, key: tuple) -> Any | None:
+    """A result remembered under ``key`` in this session's cache named ``cache`` (None if absent)."""
+    return st.session_state.get(f"cache:{cache}", {}).get(key)
+
+
+def remember(cache: str, key: tuple, value: Any, max_entries: int = 8) -> None:
+    """Keep ``value`` under ``key``; the oldest entries go once ``max_entries`` are held (videos are large)."""
+    entries = st.session_state.setdefault(f"cache:{cache}", {})
+    entries.pop(key, None)
+    entries[key] = value
+    while len(entries) > max_entries:
+        entries.pop(next(iter(entries)))

@@ -1,0 +1,127 @@
+"""What the checkpoints folder holds: the shipped teacher, its students, their metrics and results.
+
+The layout (every part optional; the app says what is missing)::
+
+    ROOT/teacher-ft/policy.pt, metrics.csv, config.json, robots/, eval-*.csv
+    ROOT/distill-ft/<student>/student.pt, metrics.csv, config.json
+    ROOT/results-ft.csv
+
+ROOT is ``$WORKBENCH_CHECKPOINTS`` when set (tests point the app at a temporary folder), else
+``checkpoints/`` of the repository.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from workbench.errors import WorkbenchError
+
+ENV_VAR = "WORKBENCH_CHECKPOINTS"
+TEACHER_DIR = "teacher-ft"
+STUDENTS_DIR = "distill-ft"
+RESULTS_FILE = "results-ft.csv"
+# Known students first, in the paper's order; other run folders follow alphabetically.
+STUDENT_ORDER = ("hyperdistill", "mlp", "tf-compressed", "modumorph-compressed")
+
+
+def checkpoints_root() -> Path:
+    """``$WORKBENCH_CHECKPOINTS``, else the repository's ``checkpoints/`` folder."""
+    configured = os.environ.get(ENV_VAR)
+    if configured:
+        return Path(configured).expanduser()
+    return Path(__file__).resolve().parents[2] / "checkpoints"
+
+
+@dataclass(frozen=True)
+class StudentRun:
+    """One distillation run folder."""
+
+    name: str
+    """Folder name under distill-ft/ (the method's name in the results table)."""
+    method: str
+    """Student method from the run's config.json (``hyperdistill``, ``mlp``, ...), else the folder name."""
+    checkpoint: Path | None
+    """student.pt, None while the run has not finished its first epoch."""
+    metrics: Path | None
+    """metrics.csv (one row per epoch), None when absent."""
+
+    @property
+    def is_hypernetwork(self) -> bool:
+        return self.method == "hyperdistill"
+
+
+@dataclass(frozen=True)
+class Shipped:
+    """The files found under one checkpoints root (None / empty where absent)."""
+
+    root: Path
+    teacher: Path | None
+    teacher_metrics: Path | None
+    teacher_evals: tuple[Path, ...]
+    students: tuple[StudentRun, ...]
+    results: Path | None
+
+    @property
+    def hypernetworks(self) -> tuple[StudentRun, ...]:
+        """Finished HyperDistill students (they can generate MLPs)."""
+        return tuple(s for s in self.students if s.is_hypernetwork and s.checkpoint is not None)
+
+    def missing(self) -> list[str]:
+        """One line per expected file that is not there yet."""
+        lines = []
+        if self.teacher is None:
+            lines.append(f"no teacher checkpoint ({self.root / TEACHER_DIR / 'policy.pt'})")
+        if not any(s.checkpoint for s in self.students):
+            lines.append(f"no distilled student ({self.root / STUDENTS_DIR}/<student>/student.pt)")
+        if self.results is None:
+            lines.append(f"no results table ({self.root / RESULTS_FILE})")
+        return lines
+
+
+def _file(path: Path) -> Path | None:
+    return path if path.is_file() else None
+
+
+def _student_method(run_dir: Path) -> str:
+    try:
+        method = json.loads((run_dir / "config.json").read_text()).get("student")
+    except (OSError, ValueError, AttributeError):
+        method = None
+    return method if isinstance(method, str) and method else run_dir.name
+
+
+def _student_sort_key(name: str) -> tuple[int, str]:
+    return (STUDENT_ORDER.index(name), "") if name in STUDENT_ORDER else (len(STUDENT_ORDER), name)
+
+
+def discover(root: Path | None = None) -> Shipped:
+    """Look at ``root`` (default :func:`checkpoints_root`) and list what is there; never raises."""
+    root = checkpoints_root() if root is None else Path(root)
+    teacher_dir = root / TEACHER_DIR
+    evals = tuple(sorted(teacher_dir.glob("eval-*.csv"))) if teacher_dir.is_dir() else ()
+    students_dir = root / STUDENTS_DIR
+    runs = []
+    if students_dir.is_dir():
+        for run_dir in sorted((p for p in students_dir.iterdir() if p.is_dir()), key=lambda p: _student_sort_key(p.name)):
+            checkpoint, metrics = _file(run_dir / "student.pt"), _file(run_dir / "metrics.csv")
+            if checkpoint or metrics:
+                runs.append(StudentRun(run_dir.name, _student_method(run_dir), checkpoint, metrics))
+    return Shipped(root=root, teacher=_file(teacher_dir / "policy.pt"), teacher_metrics=_file(teacher_dir / "metrics.csv"),
+                   teacher_evals=evals, students=tuple(runs), results=_file(root / RESULTS_FILE))
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A CSV written by the library, as a DataFrame; WorkbenchError when unreadable.
+
+    Metrics files grow while a run trains: a half-written last line is skipped, not an error.
+    """
+    try:
+        frame = pd.read_csv(path, on_bad_lines="skip")
+    except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise WorkbenchError(f"not a readable CSV ({error.__class__.__name__})", path) from None
+    return frame

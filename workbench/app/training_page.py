@@ -1,0 +1,80 @@
+"""Training page: learning curves of the shipped teacher and students, from their metrics files."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from workbench.app import figures
+from workbench.app.shipped import Shipped, discover, read_table
+from workbench.app.widgets import show_missing
+from workbench.errors import WorkbenchError
+
+
+def _read(path) -> pd.DataFrame | None:
+    try:
+        return read_table(path)
+    except WorkbenchError as error:
+        st.error(str(error))
+        return None
+
+
+def _teacher(shipped: Shipped) -> None:
+    st.header("Teacher (PPO)")
+    if shipped.teacher_metrics is None:
+        show_missing(shipped, "No teacher metrics yet (`teacher-ft/metrics.csv`, written by "
+                     "`workbench train-teacher` at every iteration).")
+        return
+    metrics = _read(shipped.teacher_metrics)
+    if metrics is None:
+        return
+    if "env_steps" not in metrics or metrics.empty:
+        st.info(f"{shipped.teacher_metrics}: no iterations recorded yet.")
+        return
+    last = metrics.iloc[-1]
+    status = "finished (policy.pt written)" if shipped.teacher is not None else "still training (no policy.pt yet)"
+    st.caption(f"{len(metrics)} iterations, {int(last['env_steps']):,} environment steps, "
+               f"{float(last.get('wall_time_s', float('nan'))) / 3600:.2f} h of training; {status}.")
+    st.plotly_chart(figures.teacher_return_figure(metrics), width="stretch")
+    with st.expander("PPO diagnostics"):
+        st.plotly_chart(figures.teacher_diagnostics_figure(metrics), width="stretch")
+    for path in shipped.teacher_evals:
+        evaluation = _read(path)
+        if evaluation is None or "mean_return" not in evaluation:
+            continue
+        st.subheader(f"Evaluation: {path.stem.removeprefix('eval-')}")
+        st.caption(f"{len(evaluation)} robots, mean over robots {evaluation['mean_return'].mean():.1f} "
+                   f"(deterministic actions, `{path.name}`).")
+        st.dataframe(evaluation, hide_index=True, width="stretch", height=240)
+
+
+def _students(shipped: Shipped) -> None:
+    st.header("Students (distillation)")
+    curves = {}
+    for run in shipped.students:
+        if run.metrics is None:
+            continue
+        metrics = _read(run.metrics)
+        if metrics is not None and "epoch" in metrics and not metrics.empty:
+            curves[run.name] = metrics
+    if not curves:
+        show_missing(shipped, "No student metrics yet (`distill-ft/<student>/metrics.csv`, written by "
+                     "`workbench distill` after every epoch).")
+        return
+    st.plotly_chart(figures.student_figure(curves), width="stretch")
+    last = pd.DataFrame([{"student": name, **metrics.iloc[-1].to_dict()} for name, metrics in curves.items()])
+    st.dataframe(last, hide_index=True, width="stretch")
+    st.caption("Last epoch of each student. return_<set>: mean over robots of the evaluation return on that set.")
+
+
+def training_page() -> None:
+    st.title("Training")
+    st.caption("Learning curves from the metrics files in the checkpoints folder; a run that is still training "
+               "shows what it has written so far (rerun the page to refresh).")
+    shipped = discover()
+    _teacher(shipped)
+    _students(shipped)
+
+
+if __name__ == "__main__":  # Streamlit runs each page file as __main__ (st.navigation in main.py)
+    training_page()
