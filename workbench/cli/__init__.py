@@ -18,6 +18,7 @@ from workbench.errors import WorkbenchError
 COMMAND_MODULES: tuple[str, ...] = (
     "morph",
     "render",
+    "gallery",
     "flops",
     "export_mlp",
     "train_teacher",
