@@ -38,10 +38,11 @@ def _render(tmp_path, capsys, policy, robot, *extra: str, steps: int = 8) -> tup
     return code, captured.out, captured.err
 
 
-@pytest.mark.parametrize("kind", ["teacher", "hn", "npz", "random"])
+@pytest.mark.parametrize("kind", ["teacher", "hn", "hn-deployed", "npz", "random"])
 def test_every_policy_kind_renders_a_video(policies, tmp_path, capsys, kind) -> None:
-    policy = policies[kind] if kind != "random" else "random"
-    code, out, err = _render(tmp_path, capsys, policy, policies["xml"])
+    policy = {"random": "random", "hn-deployed": policies["hn"]}.get(kind) or policies[kind]
+    extra = ("--deploy",) if kind == "hn-deployed" else ()
+    code, out, err = _render(tmp_path, capsys, policy, policies["xml"], *extra)
     assert code == 0, err
     reader = imageio.get_reader(str(tmp_path / "video.mp4"))
     assert reader.count_frames() == 8

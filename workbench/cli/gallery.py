@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from workbench.errors import WorkbenchError
+
+if TYPE_CHECKING:
+    from workbench.rendering.policy_video import ReturnTracker
 
 DEFAULT_TEACHER = Path("checkpoints/teacher-ft/policy.pt")
 DEFAULT_STUDENT = Path("checkpoints/distill-ft/hyperdistill/student.pt")
@@ -95,6 +99,6 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _first_return(tracker) -> float:
+def _first_return(tracker: ReturnTracker) -> float:
     """Return of the first episode, or the running return when it has not ended within the video."""
     return tracker.finished[0] if tracker.finished else tracker.current
