@@ -65,7 +65,7 @@ def bind_policy(
         task: the task the video shows; a policy that reads the height map (VT / Obstacle) cannot
             run on flat terrain, and a policy of another terrain task is refused too.
         seed: seeds random actions.
-        label: text on the frames (default: the policy's name).
+        label: text on the frames (default: the file's folder and name, or the policy's name).
         deploy_hypernetwork: run a HyperDistill checkpoint the deployment way (its generated MLP in
             numpy) instead of the hypernetwork itself; same actions, as the tests of evaluation check.
 
@@ -99,6 +99,9 @@ def bind_policy(
         batched = {key: np.asarray(value)[None] for key, value in obs.items()}
         return np.clip(adapter.act(batched, robot_index)[0], -1.0, 1.0)
 
+    if label is None and isinstance(policy, (str, Path)) and str(policy) != "random":
+        path = Path(policy)  # "teacher-ft/policy.pt" says more than "policy"
+        label = f"{path.parent.name}/{path.name}" if path.parent.name else path.name
     return RenderPolicy(label=label or adapter.name, act=act, task=trained_for, deployed=deployed)
 
 
