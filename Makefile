@@ -5,7 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export MUJOCO_GL ?= egl
 
-.PHONY: venv app test bench clean-venv
+# apt-get needs root: through sudo where we are not root and sudo exists.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
+
+.PHONY: venv app test bench clean-venv browser-deps
 
 venv: $(STAMP)
 
@@ -21,7 +24,14 @@ $(STAMP): requirements.txt pyproject.toml
 app: venv
 	$(BIN)/streamlit run app.py --server.headless true --browser.gatherUsageStats false
 
-test: venv
+# The browser test (tests/test_app_browser.py) drives Debian's chromium through chromedriver;
+# installed only where /usr/bin/chromium or /usr/bin/chromedriver is missing.
+browser-deps:
+	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || { \
+		$(SUDO) apt-get update && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium chromium-driver; }
+
+test: venv browser-deps
 	$(BIN)/python -m pytest -q tests
 
 bench: venv

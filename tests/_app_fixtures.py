@@ -1,7 +1,7 @@
 """A tiny but real checkpoints root for the app's tests, laid out as the shipped ``checkpoints/``.
 
-Everything is made by the library itself: a ModuMorph teacher trained for two PPO iterations, a small
-PD dataset collected with it, the four students distilled for one epoch each, a per-robot evaluation
+Everything is made by the library itself: a ModuMorph teacher trained for three PPO iterations, a small
+PD dataset collected with it, the four students distilled for two epochs each, a per-robot evaluation
 of the teacher and a results table. Sizes are tiny so that the whole root is built in well under a
 minute; the app only reads the files' formats, never their quality.
 """
@@ -20,12 +20,12 @@ TINY_CRITIC = {"hidden_dim": 16}
 
 
 def train_tiny_teacher(run_dir: Path) -> Path:
-    """Two PPO iterations of a tiny ModuMorph teacher on two training robots; returns policy.pt."""
+    """Three PPO iterations of a tiny ModuMorph teacher on two training robots; returns policy.pt."""
     from workbench.training.config import PPOConfig
     from workbench.training.trainer import PPOTrainer
 
     config = PPOConfig(name="tiny-app", robots="generated-train", max_robots=2, num_envs=2, num_steps=32,
-                       minibatch_size=32, epochs=1, total_steps=2 * 2 * 32, model_overrides=TINY_TEACHER,
+                       minibatch_size=32, epochs=1, total_steps=3 * 2 * 32, model_overrides=TINY_TEACHER,
                        critic_overrides=TINY_CRITIC, sampler_uniform_iterations=1, rollout_threads=1,
                        learner_threads=1, sim_threads=1, checkpoint_interval_s=1e9, seed=0)
     PPOTrainer(config, run_dir, tensorboard=False).train()
@@ -33,7 +33,7 @@ def train_tiny_teacher(run_dir: Path) -> Path:
 
 
 def distill_tiny_students(teacher: Path, work_dir: Path, out_dir: Path) -> dict[str, Path]:
-    """Collect a tiny dataset with ``teacher`` and distil every student for one epoch."""
+    """Collect a tiny dataset with ``teacher`` and distil every student for two epochs."""
     from workbench.distillation import CollectConfig, DistillDataset, Distiller, collect_dataset, get_distill_config
     from workbench.morphology import load_robots
 
@@ -42,7 +42,7 @@ def distill_tiny_students(teacher: Path, work_dir: Path, out_dir: Path) -> dict[
                             max_episode_steps=40, seed=0)
     collect_dataset(teacher, robots, work_dir / "dataset", collect)
     dataset = DistillDataset(work_dir / "dataset")
-    config = get_distill_config("tiny", epochs=1, batch_size=64, robots_per_batch=2, eval_every=1,
+    config = get_distill_config("tiny", epochs=2, batch_size=64, robots_per_batch=2, eval_every=1,
                                 eval_max_robots=1, eval_episodes=1, eval_max_episode_steps=EPISODE_STEPS)
     students = {}
     for method in STUDENTS:

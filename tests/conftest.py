@@ -19,3 +19,7 @@ def unimal_dir() -> Path:
     if not SHARED_UNIMAL.is_dir():
         pytest.skip("../shared/unimal is not present")
     return SHARED_UNIMAL
+
+
+# The app's tiny real checkpoints (session-scoped, shared by the AppTest and browser tests).
+from _app_fixtures import empty_checkpoints, tiny_checkpoints  # noqa: E402, F401

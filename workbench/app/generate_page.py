@@ -81,8 +81,10 @@ def _teacher_cost() -> tuple[int, int] | None:
 
 
 def _show(mlp: Any, gap: float, robot_name: str, hn_name: str) -> None:
-    st.success(f"Generated {mlp.summary()}. Largest difference from the hypernetwork's own action on the "
-               f"robot's first observation: {gap:.2e}.")
+    bodies, motors = int(mlp.limb_mask.sum()), int(mlp.action_mask.sum())
+    st.success(f"Generated the MLP of {mlp.robot}: {mlp.num_parameters:,} parameters, {mlp.flops_per_step:,} FLOPs "
+               f"per step, reading {bodies} bodies (torso and {bodies - 1} limbs) and driving {motors} motors. "
+               f"Largest difference from the hypernetwork's own action on the robot's first observation: {gap:.2e}.")
     try:
         teacher = _teacher_cost()
     except WorkbenchError as error:

@@ -15,13 +15,14 @@ from workbench.app.shipped import checkpoints_root
 from workbench.app.state import current_robot
 
 PAGES = Path(__file__).resolve().parent
-# (module file, title, URL path, icon)
+# (module file, title, URL path). No material icons: the browser would fetch them from Google's
+# servers, which an offline machine cannot reach.
 PAGE_TABLE = (
-    ("robots_page.py", "Robots", "robots", ":material/smart_toy:"),
-    ("generate_page.py", "Generate MLP", "generate-mlp", ":material/memory:"),
-    ("rollout_page.py", "Rollout", "rollout", ":material/directions_run:"),
-    ("compare_page.py", "Compare", "compare", ":material/leaderboard:"),
-    ("training_page.py", "Training", "training", ":material/show_chart:"),
+    ("robots_page.py", "Robots", "robots"),
+    ("generate_page.py", "Generate MLP", "generate-mlp"),
+    ("rollout_page.py", "Rollout", "rollout"),
+    ("compare_page.py", "Compare", "compare"),
+    ("training_page.py", "Training", "training"),
 )
 
 
@@ -29,8 +30,8 @@ def run_app() -> None:
     """Configure the page and run the selected page of the navigation."""
     st.set_page_config(page_title="HyperDistill Workbench", layout="wide")
     pages = [
-        st.Page(PAGES / file, title=title, url_path=url, icon=icon, default=(i == 0))
-        for i, (file, title, url, icon) in enumerate(PAGE_TABLE)
+        st.Page(PAGES / file, title=title, url_path=url, default=(i == 0))
+        for i, (file, title, url) in enumerate(PAGE_TABLE)
     ]
     page = st.navigation(pages)
     st.sidebar.caption(f"Current robot: **{current_robot().name}** · checkpoints: `{checkpoints_root()}`")

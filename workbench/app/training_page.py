@@ -45,7 +45,7 @@ def _teacher(shipped: Shipped) -> None:
         st.subheader(f"Evaluation: {path.stem.removeprefix('eval-')}")
         st.caption(f"{len(evaluation)} robots, mean over robots {evaluation['mean_return'].mean():.1f} "
                    f"(deterministic actions, `{path.name}`).")
-        st.dataframe(evaluation, hide_index=True, width="stretch", height=240)
+        st.dataframe(evaluation, hide_index=True, width="stretch")
 
 
 def _students(shipped: Shipped) -> None:
