@@ -7,11 +7,12 @@ conventions). No Streamlit here: pages pass a cached checkpoint loader.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -135,6 +136,20 @@ def single_step(adapter: PolicyAdapter) -> Callable[[dict[str, np.ndarray]], np.
     return act
 
 
+@contextlib.contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Run torch on one thread meanwhile: batch-1 acting is fastest so, and on a busy machine a
+    multi-threaded pool spin-waits for its descheduled threads (100x slower steps were seen)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def step_latency(adapter: PolicyAdapter, obs: dict[str, np.ndarray], repeats: int = 100) -> float:
     """Median wall-clock seconds of one action for one observation (batch of 1, after a warm-up)."""
     act = single_step(adapter)
@@ -160,8 +175,7 @@ def compare_on_robot(policies: list[LoadedPolicy], morphology: Any, task: str = 
     Returns one row per policy with COMPARE_COLUMNS; ``std_error`` is the standard error of the mean
     return over the episodes (NaN for one episode). ``on_progress(i, label)`` is called before policy i.
     """
-    from workbench.analysis.evaluation import evaluate_policy
-    from workbench.envs import EnvConfig, make_env
+    from workbench.envs import make_env
 
     env = make_env(morphology, task=task)
     try:
@@ -169,16 +183,26 @@ def compare_on_robot(policies: list[LoadedPolicy], morphology: Any, task: str = 
     finally:
         env.close()
     rows = []
-    for i, policy in enumerate(policies):
-        if on_progress is not None:
-            on_progress(i, policy.source.label)
-        frame = evaluate_policy(policy.adapter, [morphology], task=task, episodes=episodes, seed=seed,
-                                max_envs=episodes, env_config=EnvConfig(max_episode_steps=max_steps))
-        row = frame.iloc[0]
-        n = int(row["episodes"])
-        # evaluate_policy reports the population std; the standard error of the mean uses n - 1.
-        sem = float(row["std_return"]) / math.sqrt(n - 1) if n > 1 else math.nan
-        rows.append({"policy": policy.source.label, "mean_return": float(row["mean_return"]), "std_error": sem,
-                     "episodes": n, "mean_length": float(row["mean_length"]), "params": policy.params,
-                     "flops": policy.flops, "latency_ms": 1e3 * step_latency(policy.adapter, obs)})
+    with one_torch_thread():
+        for i, policy in enumerate(policies):
+            if on_progress is not None:
+                on_progress(i, policy.source.label)
+            rows.append(_compare_one(policy, morphology, obs, task, episodes, max_steps, seed))
     return pd.DataFrame(rows, columns=list(COMPARE_COLUMNS))
+
+
+def _compare_one(policy: LoadedPolicy, morphology: Any, obs: dict[str, np.ndarray], task: str, episodes: int,
+                 max_steps: int, seed: int) -> dict[str, Any]:
+    """One row of :func:`compare_on_robot`."""
+    from workbench.analysis.evaluation import evaluate_policy
+    from workbench.envs import EnvConfig
+
+    frame = evaluate_policy(policy.adapter, [morphology], task=task, episodes=episodes, seed=seed, max_envs=episodes,
+                            env_config=EnvConfig(max_episode_steps=max_steps))
+    row = frame.iloc[0]
+    n = int(row["episodes"])
+    # evaluate_policy reports the population std; the standard error of the mean uses n - 1.
+    sem = float(row["std_return"]) / math.sqrt(n - 1) if n > 1 else math.nan
+    return {"policy": policy.source.label, "mean_return": float(row["mean_return"]), "std_error": sem,
+            "episodes": n, "mean_length": float(row["mean_length"]), "params": policy.params, "flops": policy.flops,
+            "latency_ms": 1e3 * step_latency(policy.adapter, obs)}

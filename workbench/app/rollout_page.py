@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from workbench.app import figures
-from workbench.app.policies import PolicySource, load_for_robot, shipped_policies, single_step
+from workbench.app.policies import PolicySource, load_for_robot, one_torch_thread, shipped_policies, single_step
 from workbench.app.rollout import Rollout, run_episode
 from workbench.app.shipped import discover
 from workbench.app.state import recall, remember
@@ -40,8 +40,9 @@ def _run(source: PolicySource, robot, task: str, steps: int, seed: int) -> Rollo
             if step % PROGRESS_EVERY == 0 or step == steps:
                 bar.progress(step / steps, text=f"Simulating and rendering step {step} of {steps}")
 
-        rollout = run_episode(robot, single_step(policy.adapter), task=task, max_steps=steps, seed=seed,
-                              on_step=progress)
+        with one_torch_thread():
+            rollout = run_episode(robot, single_step(policy.adapter), task=task, max_steps=steps, seed=seed,
+                                  on_step=progress)
         bar.progress(1.0, text=f"{rollout.steps} steps, {rollout.end}")
         status.update(label=f"{source.label} on {robot.name}: return {rollout.episode_return:.1f}", state="complete",
                       expanded=False)

@@ -61,6 +61,7 @@ class Shipped:
 
     root: Path
     teacher: Path | None
+    """policy.pt: the finished teacher, or the latest checkpoint of a run still training."""
     teacher_metrics: Path | None
     teacher_evals: tuple[Path, ...]
     students: tuple[StudentRun, ...]
@@ -113,6 +114,15 @@ def discover(root: Path | None = None) -> Shipped:
                 runs.append(StudentRun(run_dir.name, _student_method(run_dir), checkpoint, metrics))
     return Shipped(root=root, teacher=_file(teacher_dir / "policy.pt"), teacher_metrics=_file(teacher_dir / "metrics.csv"),
                    teacher_evals=evals, students=tuple(runs), results=_file(root / RESULTS_FILE))
+
+
+def teacher_total_steps(shipped: Shipped) -> int | None:
+    """The teacher run's planned environment steps (``total_steps`` of its config.json), if readable."""
+    try:
+        total = json.loads((shipped.root / TEACHER_DIR / "config.json").read_text()).get("total_steps")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return int(total) if isinstance(total, (int, float)) and total > 0 else None
 
 
 def read_table(path: Path) -> pd.DataFrame:

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from workbench.app import figures
-from workbench.app.shipped import Shipped, discover, read_table
+from workbench.app.shipped import Shipped, discover, read_table, teacher_total_steps
 from workbench.app.widgets import show_missing
 from workbench.errors import WorkbenchError
 
@@ -32,8 +32,13 @@ def _teacher(shipped: Shipped) -> None:
         st.info(f"{shipped.teacher_metrics}: no iterations recorded yet.")
         return
     last = metrics.iloc[-1]
-    status = "finished (policy.pt written)" if shipped.teacher is not None else "still training (no policy.pt yet)"
-    st.caption(f"{len(metrics)} iterations, {int(last['env_steps']):,} environment steps, "
+    steps, total = int(last["env_steps"]), teacher_total_steps(shipped)
+    if total is not None and steps < total:
+        status = f"in progress, {steps / total:.1%} of {total:,} steps" + (
+            " (policy.pt is its latest checkpoint)" if shipped.teacher is not None else "")
+    else:
+        status = "finished" if shipped.teacher is not None else "no policy.pt"
+    st.caption(f"{len(metrics)} iterations, {steps:,} environment steps, "
                f"{float(last.get('wall_time_s', float('nan'))) / 3600:.2f} h of training; {status}.")
     st.plotly_chart(figures.teacher_return_figure(metrics), width="stretch")
     with st.expander("PPO diagnostics"):
