@@ -130,6 +130,8 @@ def test_every_page_says_what_is_missing_when_nothing_is_shipped(nothing_shipped
     compare = _open("compare")
     assert any("No results table yet" in i.value for i in compare.info)
 
+    assert "not there yet: teacher (teacher-ft/policy.pt), students" in compare.sidebar.caption[0].value
+
     training = _open("training")
     infos = " ".join(i.value for i in training.info)
     assert "No teacher metrics yet" in infos and "No student metrics yet" in infos
@@ -259,3 +261,9 @@ def test_training_page(shipped) -> None:
     assert list(evaluation["robot"]) == ["gen-train-000", "gen-train-001", "gen-train-002"]
     assert list(students["student"]) == ["hyperdistill", "mlp", "tf-compressed", "modumorph-compressed"]
     assert (students["epoch"] == 2).all() and "return_train" in students
+
+
+def test_sidebar_names_the_robot_the_page_just_loaded(app: AppTest) -> None:
+    app.sidebar.selectbox(key="builtin_choice").set_value("gen-test-004")
+    app.sidebar.button(key="load_builtin").click().run()
+    assert any("Current robot: **gen-test-004**" in caption.value for caption in app.sidebar.caption)

@@ -8,7 +8,6 @@ page go to ``test-output/screenshots/`` (git-ignored). Any browser console error
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys

@@ -6,16 +6,17 @@ import pandas as pd
 import streamlit as st
 
 from workbench.app import figures
-from workbench.app.policies import compare_on_robot, load_for_robot, shipped_policies
+from workbench.app.policies import PolicySource, compare_on_robot, load_for_robot, shipped_policies
 from workbench.app.shipped import discover, read_table
 from workbench.app.state import recall, remember
 from workbench.app.widgets import TASKS, load_checkpoint_cached, robot_banner, show_missing
 from workbench.errors import WorkbenchError
+from workbench.morphology import Morphology
 
 RESULTS_NEEDED = ("method", "robot_set", "mean_return", "std_error", "params", "flops")
 
 
-def _compare(sources, robot, task: str, episodes: int, steps: int) -> pd.DataFrame:
+def _compare(sources: list[PolicySource], robot: Morphology, task: str, episodes: int, steps: int) -> pd.DataFrame:
     with st.status(f"Comparing {len(sources)} policies on {robot.name}...", expanded=True) as status:
         bar = st.progress(0.0, text="Loading the policies...")
         policies = [load_for_robot(source, robot, loader=load_checkpoint_cached) for source in sources]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from workbench.app.shipped import checkpoints_root
+from workbench.app.shipped import discover
 from workbench.app.state import current_robot
 
 PAGES = Path(__file__).resolve().parent
@@ -34,5 +34,8 @@ def run_app() -> None:
         for i, (file, title, url) in enumerate(PAGE_TABLE)
     ]
     page = st.navigation(pages)
-    st.sidebar.caption(f"Current robot: **{current_robot().name}** · checkpoints: `{checkpoints_root()}`")
+    summary = st.sidebar.empty()  # filled after the page ran: the page may change the robot
     page.run()
+    shipped = discover()
+    missing = f" · not there yet: {', '.join(shipped.missing())}" if shipped.missing() else ""
+    summary.caption(f"Current robot: **{current_robot().name}** · checkpoints: `{shipped.root}`{missing}")

@@ -11,6 +11,7 @@ from workbench.app.shipped import discover
 from workbench.app.state import recall, remember
 from workbench.app.widgets import TASKS, load_checkpoint_cached, robot_banner, show_missing
 from workbench.errors import WorkbenchError
+from workbench.morphology import Morphology
 
 PROGRESS_EVERY = 10  # steps between progress-bar updates (each one is a message to the browser)
 
@@ -28,7 +29,7 @@ def _settings(sources: list[PolicySource]) -> tuple[PolicySource, str, int, int]
     return by_label[label], task, int(steps), seed
 
 
-def _run(source: PolicySource, robot, task: str, steps: int, seed: int) -> Rollout:
+def _run(source: PolicySource, robot: Morphology, task: str, steps: int, seed: int) -> Rollout:
     with st.status(f"Running {source.label} on {robot.name} ({task})...", expanded=True) as status:
         st.write("Loading the policy...")
         policy = load_for_robot(source, robot, seed=seed, loader=load_checkpoint_cached)

@@ -73,15 +73,15 @@ class Shipped:
         return tuple(s for s in self.students if s.is_hypernetwork and s.checkpoint is not None)
 
     def missing(self) -> list[str]:
-        """One line per expected file that is not there yet."""
-        lines = []
+        """What is not there yet, one short item per kind of file."""
+        items = []
         if self.teacher is None:
-            lines.append(f"no teacher checkpoint ({self.root / TEACHER_DIR / 'policy.pt'})")
+            items.append(f"teacher ({TEACHER_DIR}/policy.pt)")
         if not any(s.checkpoint for s in self.students):
-            lines.append(f"no distilled student ({self.root / STUDENTS_DIR}/<student>/student.pt)")
+            items.append(f"students ({STUDENTS_DIR}/<student>/student.pt)")
         if self.results is None:
-            lines.append(f"no results table ({self.root / RESULTS_FILE})")
-        return lines
+            items.append(f"results ({RESULTS_FILE})")
+        return items
 
 
 def _file(path: Path) -> Path | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
@@ -11,7 +13,7 @@ from workbench.app.widgets import show_missing
 from workbench.errors import WorkbenchError
 
 
-def _read(path) -> pd.DataFrame | None:
+def _read(path: Path) -> pd.DataFrame | None:
     try:
         return read_table(path)
     except WorkbenchError as error:
