@@ -89,6 +89,7 @@ def _results_section() -> None:
 
 
 def compare_page() -> None:
+    """The Compare page: the shipped policies on the current robot, then the suite-level results."""
     st.title("Compare")
     _robot_section()
     _results_section()

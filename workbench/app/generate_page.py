@@ -111,6 +111,7 @@ def _show(mlp: Any, gap: float, robot_name: str, hn_name: str) -> None:
 
 
 def generate_page() -> None:
+    """The Generate MLP page: choose a hypernetwork, generate the current robot's MLP, inspect, download."""
     st.title("Generate MLP")
     st.caption("HyperDistill's hypernetwork reads the robot's morphology once and writes the weights of a small "
                "MLP that controls that robot alone; the MLP then runs without the hypernetwork.")

@@ -85,6 +85,7 @@ def shipped_policies(shipped: Shipped) -> list[PolicySource]:
 
 
 def default_loader(path: Path) -> Any:
+    """``workbench.models.load_checkpoint`` (pages pass a cached one instead)."""
     from workbench.models import load_checkpoint
 
     return load_checkpoint(path)

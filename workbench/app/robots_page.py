@@ -109,6 +109,7 @@ def _generate_and_mutate() -> None:
 
 
 def robots_page() -> None:
+    """The Robots page: choose, upload, generate or mutate the current robot and look at it."""
     st.title("Robots")
     st.caption("UNIMAL robots: a sphere torso and a tree of capsule limbs, each limb on one or two hinge joints.")
     with st.sidebar:

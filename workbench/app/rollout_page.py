@@ -62,6 +62,7 @@ def _show(rollout: Rollout) -> None:
 
 
 def rollout_page() -> None:
+    """The Rollout page: one rendered episode of a chosen policy on the current robot."""
     st.title("Rollout")
     st.caption("One episode of a policy on the current robot, rendered by a camera that follows the torso. "
                "Actions are the policy's mean (deterministic); the reward is the torso's forward velocity.")

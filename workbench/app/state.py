@@ -18,6 +18,7 @@ _ORIGIN_KEY = "current_robot_origin"
 
 
 def default_robot_name() -> str:
+    """The robot every session starts with."""
     return builtin_robot_names()[0]
 
 
@@ -29,11 +30,13 @@ def current_robot() -> Morphology:
 
 
 def current_origin() -> str:
+    """Where the current robot came from (built-in, file, upload, generated, mutant)."""
     current_robot()
     return st.session_state[_ORIGIN_KEY]
 
 
 def set_current_robot(morphology: Morphology, origin: str) -> None:
+    """Make ``morphology`` the robot every page works on."""
     st.session_state[_ROBOT_KEY] = morphology
     st.session_state[_ORIGIN_KEY] = origin
 

@@ -75,6 +75,7 @@ def _students(shipped: Shipped) -> None:
 
 
 def training_page() -> None:
+    """The Training page: the teacher's and the students' learning curves."""
     st.title("Training")
     st.caption("Learning curves from the metrics files in the checkpoints folder; a run that is still training "
                "shows what it has written so far (rerun the page to refresh).")
