@@ -12,30 +12,12 @@ import torch
 
 from workbench.distillation import CollectConfig, DistillDataset, build_pd_robots, collect_dataset
 from workbench.distillation import collect as collect_module
+from _tiny_checkpoints import random_teacher
 from workbench.errors import WorkbenchError
 from workbench.morphology import fingerprint, load_robots
 
 CONFIG = CollectConfig(mutants_per_robot=1, transitions_per_robot=300, envs_per_robot=3, robots_per_shard=2,
                        max_episode_steps=40, seed=3)
-
-
-def make_teacher(path: Path, robots: list) -> Path:
-    """A tiny ModuMorph actor-critic with random weights and normalisation statistics from real observations."""
-    from workbench.envs import EnvConfig, VectorUnimalEnv
-    from workbench.models import build_actor_critic, get_model_config, save_checkpoint, to_torch_obs
-
-    torch.manual_seed(0)
-    actor = dataclasses.replace(get_model_config("workbench-ft", "modumorph"), d_model=16, head_dim=8,
-                                feedforward_dim=32, hn_hidden=16, num_layers=1, hn_weight_init_std=0.05)
-    model = build_actor_critic(actor, get_model_config("workbench-ft", "critic"))
-    env = VectorUnimalEnv(robots, 4, config=EnvConfig(max_episode_steps=30))
-    obs, _ = env.reset(seed=0)
-    rng = np.random.default_rng(0)
-    for _ in range(10):
-        model.update_normalizer(to_torch_obs(obs))
-        obs, *_ = env.step(rng.uniform(-1, 1, (4, 24)).astype(np.float32))
-    env.close()
-    return save_checkpoint(path, model)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +27,7 @@ def training_robots() -> list:
 
 @pytest.fixture(scope="module")
 def teacher(tmp_path_factory, training_robots) -> Path:
-    return make_teacher(tmp_path_factory.mktemp("teacher") / "teacher.pt", training_robots)
+    return random_teacher(tmp_path_factory.mktemp("teacher") / "teacher.pt", training_robots)
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ exact resume, CLI."""
 from __future__ import annotations
 
 import csv
-import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -15,29 +14,11 @@ from workbench.distillation import (CollectConfig, DistillDataset, Distiller, Gr
                                     collect_dataset, get_distill_config)
 from workbench.distillation.student import batch_to_torch
 from workbench.envs import EnvConfig
+from _tiny_checkpoints import random_teacher
 from workbench.errors import WorkbenchError
 from workbench.morphology import load_robots
 
 SHORT = EnvConfig(max_episode_steps=20)
-
-
-def make_teacher(path: Path, robots: list) -> Path:
-    """A tiny ModuMorph actor-critic with random weights and normalisation statistics from real observations."""
-    from workbench.envs import VectorUnimalEnv
-    from workbench.models import build_actor_critic, get_model_config, save_checkpoint, to_torch_obs
-
-    torch.manual_seed(0)
-    actor = dataclasses.replace(get_model_config("workbench-ft", "modumorph"), d_model=16, head_dim=8,
-                                feedforward_dim=32, hn_hidden=16, num_layers=1, hn_weight_init_std=0.05)
-    model = build_actor_critic(actor, get_model_config("workbench-ft", "critic"))
-    env = VectorUnimalEnv(robots, 4, config=EnvConfig(max_episode_steps=30))
-    obs, _ = env.reset(seed=0)
-    rng = np.random.default_rng(0)
-    for _ in range(10):
-        model.update_normalizer(to_torch_obs(obs))
-        obs, *_ = env.step(rng.uniform(-1, 1, (4, 24)).astype(np.float32))
-    env.close()
-    return save_checkpoint(path, model)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +26,7 @@ def dataset(tmp_path_factory) -> DistillDataset:
     """2 training robots + 1 mutant of each, 750 transitions per robot (3,000)."""
     root = tmp_path_factory.mktemp("distill")
     robots = load_robots("generated-train")[:2]
-    teacher = make_teacher(root / "teacher.pt", robots)
+    teacher = random_teacher(root / "teacher.pt", robots)
     config = CollectConfig(mutants_per_robot=1, transitions_per_robot=750, envs_per_robot=5, robots_per_shard=2,
                            max_episode_steps=60, seed=0)
     collect_dataset(teacher, robots, root / "ds", config)
