@@ -111,6 +111,24 @@ def test_fall_terminates(robot):
     assert terminated and not truncated and info["fell"] and not info["physics_unstable"]
 
 
+def test_fall_height_is_measured_from_the_standing_height(robot):
+    """UNIMAL robots start floor_clearance (0.2 m) above the floor: the fall threshold is a fraction
+    of the torso height once the robot stands on the floor, not of the initial height."""
+    config = EnvConfig(fall_fraction=0.9)
+    threshold = config.fall_fraction * (robot.height - config.floor_clearance)
+    env = make_env(robot, config=config)
+    env.reset(seed=0)
+    heights = []
+    for _ in range(200):
+        _, _, terminated, _, info = env.step(np.zeros(24, np.float32))
+        heights.append(info["torso_height"])
+        if terminated:
+            break
+    assert info["fell"], "the robot should sink below 90% of its standing height"
+    assert heights[-1] < threshold
+    assert all(h >= threshold for h in heights[:-1])
+
+
 @pytest.mark.parametrize("qvel", [1e12, 5e3])
 def test_blow_up_is_flagged_and_ends_the_episode(robot, qvel, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # MuJoCo would write MUJOCO_LOG.TXT here

@@ -30,9 +30,12 @@ class EnvConfig:
     reset_noise_scale: float = 0.005
     """Half-width of the uniform noise added to qpos and qvel at reset."""
     fall_fraction: float = 0.5
-    """FT / Obstacle: terminate when the torso is below this fraction of its initial height above the floor."""
+    """FT / Obstacle: terminate when the torso is below this fraction of its standing height: its
+    initial height less the ``floor_clearance`` it drops at the start (UNIMAL's ``orig_height``)."""
     fall_fraction_vt: float = 0.3
     """VT: the same, measured above the terrain under the torso."""
+    floor_clearance: float = 0.2
+    """Gap between a robot's lowest point and the floor in its MJCF (UNIMAL places every robot so)."""
     context_position: str = "absolute"
     """Context features' position transform: "absolute" (paper, Appendix A) or "relative"."""
 

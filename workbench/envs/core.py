@@ -80,4 +80,6 @@ class EpisodeDrawer:
 def fall_reference(task: str, config: EnvConfig, tables: RobotTables) -> float:
     """Torso height (above the ground) below which the episode terminates."""
     fraction = config.fall_fraction_vt if task == "vt" else config.fall_fraction
-    return fraction * tables.init_height
+    # The robot starts floor_clearance above the ground; the reference height is the torso's
+    # height once it stands on the floor, as in the published UNIMAL environments.
+    return fraction * (tables.init_height - config.floor_clearance)
