@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import WorkbenchError
+from workbench.files import atomic_write_text
 
 TABLE_COLUMNS = ("method", "robot_set", "mean_return", "std_error", "robots", "episodes", "params", "flops",
                  "vs_teacher")
@@ -167,8 +168,6 @@ def table_from_index(evals_dir: str | Path, teacher: str | None = None) -> pd.Da
 
 def write_table(table: pd.DataFrame, path: str | Path) -> Path:
     """Write the results table as CSV, atomically."""
-    from workbench.files import atomic_write_text
-
     path = Path(path)
     atomic_write_text(path, table.to_csv(index=False, float_format="%.4f"))
     return path
@@ -221,10 +220,9 @@ def write_plot(table: pd.DataFrame, path: str | Path) -> list[Path]:
     path = Path(path)
     figure = results_figure(table)
     html = path if path.suffix == ".html" else path.with_suffix(".html")
-    html.parent.mkdir(parents=True, exist_ok=True)
-    tmp = html.with_name(f".{html.name}.tmp")
-    figure.write_html(tmp, include_plotlyjs="cdn")
-    tmp.replace(html)
+    # plotly.js embedded: the page must open offline (no CDN on lab machines or in CI).
+    page = figure.to_html(include_plotlyjs=True, full_html=True)
+    atomic_write_text(html, page)
     written = [html]
     if path.suffix == ".png":
         try:
