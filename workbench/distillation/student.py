@@ -135,7 +135,7 @@ class GroupedStudent:
         if self.kind == "hyperdistill":
             return hyperdistill_grouped(self.policy, obs, chunk_robot)
         if self.kind.startswith("modumorph"):
-            from workbench.training.context_sharing import gather_cache, grouped_modumorph_forward
+            from workbench.training.context_sharing import gather_cache
 
             chunks = chunk_robot.shape[0]
             n = obs[layout.OBS_LIMB_MASK].shape[0] // chunks
@@ -144,6 +144,6 @@ class GroupedStudent:
                                                layout.OBS_LIMB_MASK: obs[layout.OBS_LIMB_MASK][first]})
             sample_robot = inverse.repeat_interleave(n)
             if self.kind == "modumorph-grouped":
-                return grouped_modumorph_forward(self.policy, obs, table, sample_robot)
+                return self.policy(obs, cache=table, robot_index=sample_robot)
             return self.policy(obs, cache=gather_cache(table, sample_robot))
         return self.policy(obs)

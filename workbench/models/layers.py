@@ -173,3 +173,39 @@ def module_parameter_count(module: nn.Module, norms: bool = True) -> int:
             continue
         total += sum(p.numel() for p in sub.parameters(recurse=False))
     return total
+
+
+def grouped_linear(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, inverse: torch.Tensor
+) -> torch.Tensor:
+    """Per-robot, per-limb linear layers applied to samples grouped by robot.
+
+    Args:
+        x: (B, L, I) inputs; weight: (R, L, I, O) and bias: (R, L, O) one layer per robot and limb;
+        inverse: (B,) robot row of each sample.
+
+    Returns:
+        (B, L, O) with out[b, l] = x[b, l] @ weight[inverse[b], l] + bias[inverse[b], l].
+    """
+    batch = x.shape[0]
+    robots = weight.shape[0]
+    device = x.device
+    order = torch.argsort(inverse, stable=True)
+    sorted_robot = inverse[order]
+    counts = torch.bincount(inverse, minlength=robots)
+    offsets = torch.cumsum(counts, 0) - counts
+    slot = torch.arange(batch, device=device) - offsets[sorted_robot]  # position within its robot
+    # Robots are sampled unevenly, so a robot's samples are cut into chunks of the mean group
+    # size: padding stays below 2x the batch instead of (largest group x robots).
+    chunk = max(1, -(-batch // max(1, int((counts > 0).sum()))))
+    chunks_per_robot = -(-counts // chunk)
+    first_chunk = torch.cumsum(chunks_per_robot, 0) - chunks_per_robot
+    group = first_chunk[sorted_robot] + torch.div(slot, chunk, rounding_mode="floor")
+    position = slot - torch.div(slot, chunk, rounding_mode="floor") * chunk
+    group_robot = torch.repeat_interleave(torch.arange(robots, device=device), chunks_per_robot)
+    padded = x.new_zeros((int(group_robot.shape[0]), chunk) + tuple(x.shape[1:]))
+    padded = padded.index_put((group, position), x[order])
+    y = torch.einsum("gnli,glio->gnlo", padded, weight.index_select(0, group_robot))
+    out_sorted = y[group, position]
+    out = torch.zeros_like(out_sorted).index_copy(0, order, out_sorted)
+    return out + bias[inverse]

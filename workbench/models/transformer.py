@@ -12,7 +12,7 @@ from workbench.envs import layout
 from workbench.models.base import PolicyBase
 from workbench.models.config import TransformerConfig
 from workbench.models.layers import (HyperLinearHead, Obs, TransformerLayer, heightmap_encoder,
-                                     key_padding_bias, mlp, module_parameter_count)
+                                     grouped_linear, key_padding_bias, mlp, module_parameter_count)
 
 
 class TransformerPolicy(PolicyBase):
@@ -83,14 +83,17 @@ class TransformerPolicy(PolicyBase):
         return {"embed": (embed_w, embed_b), "weights": weights, "decoder": decoder}
 
     # ------------------------------------------------------------------ per step
-    def per_limb_outputs(self, obs: Obs, cache: dict | None = None) -> torch.Tensor:
+    def per_limb_outputs(self, obs: Obs, cache: dict | None = None,
+                         robot_index: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, 12, outputs_per_limb). ``cache``: :meth:`context_cache` per sample, or, with
+        ``robot_index`` (B,), one row per robot and the robot row of each sample: the generated
+        per-limb layers then run as batched products over samples grouped by robot."""
         x = self.prepare(obs)
         limb_mask = x["limb_mask"]
         bias = key_padding_bias(limb_mask, x["proprio"].dtype)
         if self.modumorph:
             cache = cache if cache is not None else self.context_cache(obs)
-            w, b = cache["embed"]
-            h = torch.einsum("bli,blio->blo", x["proprio"], w) + b
+            h = self._generated_linear(x["proprio"], *cache["embed"], robot_index)
         else:
             h = self.embed(x["proprio"])
         if self.config.embed_scale:
@@ -99,7 +102,11 @@ class TransformerPolicy(PolicyBase):
             h = h + self.pos_embedding
         h = self.embed_dropout(h)
         for i, layer in enumerate(self.layers):
-            h = layer(h, bias, cache["weights"][i] if self.modumorph else None)
+            weights = None
+            if self.modumorph:
+                weights = cache["weights"][i]
+                weights = weights if robot_index is None else weights.index_select(0, robot_index)
+            h = layer(h, bias, weights)
         if self.final_norm is not None:
             h = self.final_norm(h)
         if self.heightmap_encoder is not None:
@@ -108,16 +115,24 @@ class TransformerPolicy(PolicyBase):
         if self.modumorph:
             layers = cache["decoder"]
             for j, (w, b) in enumerate(layers):
-                h = torch.einsum("bli,blio->blo", h, w) + b
+                h = self._generated_linear(h, w, b, robot_index)
                 if j < len(layers) - 1:
                     h = F.relu(h)
         else:
             h = self.decoder(h)
         return h
 
-    def forward(self, obs: Obs, cache: dict | None = None) -> torch.Tensor:
-        out = self.per_limb_outputs(obs, cache)
+    def forward(self, obs: Obs, cache: dict | None = None, robot_index: torch.Tensor | None = None) -> torch.Tensor:
+        out = self.per_limb_outputs(obs, cache, robot_index)
         return self.mask_actions(out, obs[layout.OBS_ACTION_MASK])
+
+    @staticmethod
+    def _generated_linear(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor,
+                          robot_index: torch.Tensor | None) -> torch.Tensor:
+        """x (B, L, I) through per-limb layers w (B|R, L, I, O), b (B|R, L, O)."""
+        if robot_index is None:
+            return torch.einsum("bli,blio->blo", x, w) + b
+        return grouped_linear(x, w, b, robot_index)
 
     # ------------------------------------------------------------------ accounting
     def inference_parameters(self, norms: bool = True) -> dict[str, int]:

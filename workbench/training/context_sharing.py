@@ -12,12 +12,11 @@ Two ways to use the table:
   any actor with ``context_cache``; but gathering the generated embedding weights
   (12 x 52 x d per sample) and applying them as per-sample matrix-vector products is
   memory-bound.
-- grouped (ModuMorph transformer): the per-limb generated embedding is applied as one
-  batched matrix product per (robot, limb) on samples grouped by robot
-  (:func:`grouped_linear`), the rest of the forward pass is the actor's own modules.
-  About twice as fast on CPU. It re-states ``TransformerPolicy.per_limb_outputs``, so
-  :class:`ContextSharing` checks it against the actor's own forward pass (perturbed
-  weights, eval mode) before using it, and falls back to the generic path otherwise.
+- grouped (ModuMorph transformer): ``actor(obs, cache=table, robot_index=inverse)``
+  applies the generated per-limb layers as one batched matrix product per (robot, limb)
+  on samples grouped by robot (``workbench.models.layers.grouped_linear``). About twice
+  as fast on CPU. :class:`ContextSharing` checks it against the per-sample path
+  (perturbed weights, eval mode) before using it, and falls back otherwise.
 
 Robots are recognised by their observation content (context features and limb mask),
 never by an index the environment might renumber; a projection finds candidate groups
@@ -27,13 +26,11 @@ and an exact comparison confirms them (otherwise: no sharing).
 from __future__ import annotations
 
 import copy
-import math
 import warnings
 from typing import Any, Mapping
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 CONTEXT = "context"
 LIMB_MASK = "limb_mask"
@@ -89,74 +86,6 @@ def concat_cache(old: Any, new: Any) -> Any:
     return old
 
 
-def grouped_linear(
-    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, inverse: torch.Tensor
-) -> torch.Tensor:
-    """Per-robot, per-limb linear layers applied to samples grouped by robot.
-
-    Args:
-        x: (B, L, I) inputs; weight: (R, L, I, O) and bias: (R, L, O) one layer per robot and limb;
-        inverse: (B,) robot row of each sample.
-
-    Returns:
-        (B, L, O) with out[b, l] = x[b, l] @ weight[inverse[b], l] + bias[inverse[b], l].
-    """
-    batch = x.shape[0]
-    robots = weight.shape[0]
-    device = x.device
-    order = torch.argsort(inverse, stable=True)
-    sorted_robot = inverse[order]
-    counts = torch.bincount(inverse, minlength=robots)
-    offsets = torch.cumsum(counts, 0) - counts
-    slot = torch.arange(batch, device=device) - offsets[sorted_robot]  # position within its robot
-    # Robots are sampled unevenly, so a robot's samples are cut into chunks of the mean group
-    # size: padding stays below 2x the batch instead of (largest group x robots).
-    chunk = max(1, -(-batch // max(1, int((counts > 0).sum()))))
-    chunks_per_robot = -(-counts // chunk)
-    first_chunk = torch.cumsum(chunks_per_robot, 0) - chunks_per_robot
-    group = first_chunk[sorted_robot] + torch.div(slot, chunk, rounding_mode="floor")
-    position = slot - torch.div(slot, chunk, rounding_mode="floor") * chunk
-    group_robot = torch.repeat_interleave(torch.arange(robots, device=device), chunks_per_robot)
-    padded = x.new_zeros((int(group_robot.shape[0]), chunk) + tuple(x.shape[1:]))
-    padded = padded.index_put((group, position), x[order])
-    y = torch.einsum("gnli,glio->gnlo", padded, weight.index_select(0, group_robot))
-    out_sorted = y[group, position]
-    out = torch.zeros_like(out_sorted).index_copy(0, order, out_sorted)
-    return out + bias[inverse]
-
-
-def grouped_modumorph_forward(actor: torch.nn.Module, obs: Mapping[str, torch.Tensor], table: Any, inverse: torch.Tensor) -> torch.Tensor:
-    """``actor(obs)`` for a ModuMorph ``TransformerPolicy`` from a per-robot cache table.
-
-    Mirrors ``TransformerPolicy.per_limb_outputs`` + ``forward``; checked against it by
-    :func:`verify_grouped_forward` before use.
-    """
-    from workbench.models.layers import key_padding_bias
-
-    x = actor.prepare(obs)
-    bias = key_padding_bias(x["limb_mask"], x["proprio"].dtype)
-    embed_w, embed_b = table["embed"]
-    h = grouped_linear(x["proprio"], embed_w, embed_b, inverse)
-    if actor.config.embed_scale:
-        h = h * math.sqrt(actor.config.d_model)
-    if actor.pos_embedding is not None:
-        h = h + actor.pos_embedding
-    h = actor.embed_dropout(h)
-    for i, layer in enumerate(actor.layers):
-        h = layer(h, bias, table["weights"][i].index_select(0, inverse))
-    if actor.final_norm is not None:
-        h = actor.final_norm(h)
-    if actor.heightmap_encoder is not None:
-        hm = actor.heightmap_encoder(x["heightmap"])
-        h = torch.cat([h, hm[:, None, :].expand(-1, h.shape[1], -1)], dim=-1)
-    decoder = table["decoder"]
-    for j, (w, b) in enumerate(decoder):
-        h = grouped_linear(h, w, b, inverse)
-        if j < len(decoder) - 1:
-            h = F.relu(h)
-    return actor.mask_actions(h, obs[ACTION_MASK])
-
-
 def _is_modumorph_transformer(actor: torch.nn.Module) -> bool:
     return getattr(actor, "modumorph", False) is True and all(
         hasattr(actor, name)
@@ -179,7 +108,7 @@ def verify_grouped_forward(actor: torch.nn.Module, obs: Mapping[str, torch.Tenso
                 return False
             first, inverse = groups
             table = probe.context_cache({CONTEXT: obs[CONTEXT][first], LIMB_MASK: obs[LIMB_MASK][first]})
-            fast = grouped_modumorph_forward(probe, obs, table, inverse)
+            fast = probe(obs, cache=table, robot_index=inverse)
             reference = probe(obs)
         scale = float(reference.abs().max()) + 1e-6
         return bool(torch.isfinite(fast).all()) and float((fast - reference).abs().max()) <= 1e-4 * max(1.0, scale)
@@ -207,7 +136,7 @@ class ContextSharing:
 
     def actor_from_table(self, obs: Mapping[str, torch.Tensor], table: Any, inverse: torch.Tensor) -> torch.Tensor:
         if self.grouped:
-            return grouped_modumorph_forward(self.model.actor, obs, table, inverse)
+            return self.model.actor(obs, cache=table, robot_index=inverse)
         return self.model.actor(obs, cache=gather_cache(table, inverse))
 
     def forward(self, obs: Mapping[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
