@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from workbench.envs import layout
+from workbench.models.config import WORKBENCH_ACTION_STD
 from workbench.models import (CONFIG_NAMES, METHODS, ActorCritic, HyperDistillConfig, HyperDistillPolicy,
                               build_actor_critic, build_policy, config_from_dict, config_to_dict,
                               get_model_config, to_torch_obs)
@@ -168,7 +169,9 @@ def test_normalizer_is_frozen_unless_updated():
 
 def test_actor_critic_interface():
     ac = build_actor_critic(get_model_config("workbench-ft", "modumorph"), get_model_config("workbench-ft", "critic"))
-    assert isinstance(ac, ActorCritic) and ac.action_std == pytest.approx(0.9)
+    assert isinstance(ac, ActorCritic) and ac.action_std == pytest.approx(WORKBENCH_ACTION_STD)
+    paper = build_actor_critic(get_model_config("paper-ft", "modumorph"), get_model_config("paper-ft", "critic"))
+    assert paper.action_std == pytest.approx(0.9)  # the reference's fixed std
     obs = synthetic_obs(5, "ft", seed=0)
     ac.update_normalizer(obs)
     assert torch.equal(ac.actor.normalizer.proprio_mean, ac.critic.normalizer.proprio_mean)

@@ -205,17 +205,14 @@ PAPER_FT = PPOConfig(
     learner_threads=8,
 )
 
-# Sized for the 2-core CPU of the workbench machine (about 8 hours of training, resumed across
-# sittings). Measured here (benchmarks/ppo_throughput.py, machine shared with other jobs): the
-# ModuMorph learner costs ~120 us per sample and epoch on one core even with the per-robot
-# context sharing, so 2 epochs keep the learner near 60% of the time (~2.2k samples/s; 0.14-0.19
-# of the raw vector-env rate when that was 12-15k steps/s, ~0.10 against the later 23k env);
-# minibatches of 512 give 16 Adam steps per 4096-sample iteration (256 costs ~17% more per
-# sample; 4 epochs x 256 learned ~1.15-1.5x faster per wall-clock hour in short tests but halves
-# throughput), and lr 5e-4 keeps the per-iteration approx KL near 0.015 (1e-3 trips the 0.05
-# early stop within the first epoch). bfloat16 learner matmuls: ~1.3x more samples/s, same
-# learning curve on a single-robot check. Robots: the first 20 of generated-train in the recommended
-# command (--max-robots 20); total_steps: ~8 h at ~1.7-2.2k steps/s.
+# Sized for the 2-core CPU of the workbench machine (a few hours of training, resumed across
+# sittings). The ModuMorph learner costs ~120 us per sample and epoch on one core even with the
+# per-robot context sharing, so the learner dominates the time. A single-robot check (published
+# robot, PPO, 1-1.5M steps) learnt 2-2.6x more per sample with more, smaller Adam steps at lr 3e-4
+# than with 2 x 512 at 5e-4 (clip fractions near 0.3 there), which pays for the lower samples/s;
+# the KL early stop still ends most updates after 1-3 epochs. bfloat16 learner matmuls: ~1.3x more
+# samples/s, same learning curve on a single-robot check. Robots: the first 12 of generated-train
+# in the recommended command (--max-robots 12).
 WORKBENCH_FT = PPOConfig(
     name="workbench-ft",
     policy="modumorph",
@@ -225,9 +222,9 @@ WORKBENCH_FT = PPOConfig(
     num_envs=32,
     num_steps=128,
     total_steps=50_000_000,
-    epochs=2,
-    minibatch_size=512,
-    lr=5e-4,
+    epochs=4,
+    minibatch_size=256,
+    lr=3e-4,
     lr_warmup_fraction=0.01,
     target_kl=0.05,
     sampler_uniform_iterations=5,
