@@ -1,0 +1,92 @@
+"""The artefacts shipped in checkpoints/: they load, they are what the README says, and the results
+table's figures come back when a fresh checkout re-runs the evaluation.
+
+These tests read the real committed checkpoints (not the tiny ones the app tests build)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.analysis.evaluation import evaluate_policy
+from workbench.analysis.results import table_from_index
+from workbench.models import HyperDistillPolicy, TransformerConfig, load_checkpoint
+from workbench.morphology import load_robots
+
+CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
+TEACHER = CHECKPOINTS / "teacher-ft"
+EVALS = CHECKPOINTS / "results-ft-evals"
+STUDENTS = ("hyperdistill", "mlp", "tf-compressed", "modumorph-compressed")
+ROBOT_SETS = ("train", "near-unseen", "generated-test", "unimal-test")
+
+
+def test_teacher_is_a_modumorph_trained_on_its_shipped_robots() -> None:
+    checkpoint = load_checkpoint(TEACHER / "policy.pt")
+    assert isinstance(checkpoint.config, TransformerConfig) and checkpoint.config.variant == "modumorph"
+    config = json.loads((TEACHER / "config.json").read_text())
+    robots = load_robots(TEACHER / "robots")
+    assert len(robots) == config.get("max_robots") == 12
+    metrics = pd.read_csv(TEACHER / "metrics.csv")
+    assert metrics["env_steps"].is_monotonic_increasing and metrics["env_steps"].iloc[-1] > 1_000_000
+    # The training page shows these; they are the results run's teacher evaluations.
+    for robot_set in ROBOT_SETS:
+        copy = pd.read_csv(TEACHER / f"eval-{robot_set}.csv")
+        pd.testing.assert_frame_equal(copy, pd.read_csv(EVALS / f"teacher__{robot_set}.csv"))
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+def test_students_load_and_were_distilled_from_the_teacher(student: str) -> None:
+    run = CHECKPOINTS / "distill-ft" / student
+    checkpoint = load_checkpoint(run / "student.pt")
+    assert len(pd.read_csv(run / "metrics.csv")) >= 1
+    config = json.loads((run / "config.json").read_text())
+    assert config["student"] == student
+    if student == "hyperdistill":
+        assert isinstance(checkpoint.model, HyperDistillPolicy)
+        mlp = checkpoint.model.generate(load_robots(TEACHER / "robots")[0])
+        assert mlp.num_parameters > 0 and mlp.flops_per_step > 0
+
+
+def test_results_table_is_the_one_its_evaluations_give() -> None:
+    shipped = pd.read_csv(CHECKPOINTS / "results-ft.csv")
+    rebuilt = table_from_index(EVALS)
+    pd.testing.assert_frame_equal(shipped.reset_index(drop=True), rebuilt.reset_index(drop=True),
+                                  check_exact=False, rtol=0, atol=1e-4)  # the CSV keeps 4 decimals
+    assert set(shipped["method"]) >= {"teacher", *STUDENTS}
+    assert set(shipped["robot_set"]) == set(ROBOT_SETS)
+
+
+def test_teacher_figures_come_back_on_a_fresh_evaluation() -> None:
+    """Re-run the teacher on its training robots exactly as `workbench results` did (same seed,
+    episodes and grouping) and compare per robot with the shipped CSV."""
+    index = json.loads((EVALS / "index.json").read_text())
+    entry = next(e for e in index["entries"] if e["method"] == "teacher" and e["robot_set"] == "train")
+    shipped = pd.read_csv(EVALS / entry["csv"])
+    robots = load_robots(CHECKPOINTS.parent / entry["robots_spec"]) if not Path(entry["robots_spec"]).is_absolute() \
+        else load_robots(entry["robots_spec"])
+    fresh = evaluate_policy(TEACHER / "policy.pt", robots, task=entry["task"], episodes=entry["episodes"],
+                            seed=entry["seed"])
+    assert list(fresh["robot"]) == list(shipped["robot"])
+    np.testing.assert_allclose(fresh["mean_return"], shipped["mean_return"], rtol=1e-3, atol=1e-2)
+
+
+def test_app_pages_run_on_the_shipped_checkpoints(monkeypatch) -> None:
+    """`make app` shows these files: the Compare page's table is the shipped one, and the Training page
+    draws the teacher's and every student's curves without an error."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("WORKBENCH_CHECKPOINTS", str(CHECKPOINTS))
+    app = str(CHECKPOINTS.parent / "app.py")
+    for page in ("compare", "training"):
+        at = AppTest.from_file(app, default_timeout=300)
+        at.run()
+        at.switch_page(f"workbench/app/{page}_page.py").run()
+        assert not at.exception and not at.error, [e.value for e in at.exception]
+        if page == "compare":
+            pd.testing.assert_frame_equal(at.dataframe[0].value, pd.read_csv(CHECKPOINTS / "results-ft.csv"))
+        else:
+            assert len(at.get("plotly_chart")) >= 2  # the teacher's curve and the students'
