@@ -66,8 +66,7 @@ def test_teacher_figures_come_back_on_a_fresh_evaluation() -> None:
     index = json.loads((EVALS / "index.json").read_text())
     entry = next(e for e in index["entries"] if e["method"] == "teacher" and e["robot_set"] == "train")
     shipped = pd.read_csv(EVALS / entry["csv"])
-    robots = load_robots(CHECKPOINTS.parent / entry["robots_spec"]) if not Path(entry["robots_spec"]).is_absolute() \
-        else load_robots(entry["robots_spec"])
+    robots = load_robots(CHECKPOINTS.parent / entry["robots_spec"])  # recorded relative to the repository
     fresh = evaluate_policy(TEACHER / "policy.pt", robots, task=entry["task"], episodes=entry["episodes"],
                             seed=entry["seed"])
     assert list(fresh["robot"]) == list(shipped["robot"])

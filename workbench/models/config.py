@@ -29,7 +29,9 @@ TASKS = ("ft", "vt", "obstacle")
 METHODS = ("modumorph", "metamorph", "hyperdistill", "mlp", "tf-compressed", "modumorph-compressed")
 # Workbench-scale policies explore with std 0.5 instead of the paper's 0.9: on a single published
 # robot (MLP, PPO, 1M steps) 0.5 reached ~2050 against ~1000 for 0.9 and ~1460 for 0.3, and the
-# teacher's budget here is hours, not the paper's 100M steps.
+# teacher's budget here is hours, not the paper's 100M steps. (Recent return of `workbench train-teacher
+# --policy mlp --robots DIR_WITH_floor-1409-0-3-01-15-56-55 --set num_envs=16 --set epochs=10
+# --set minibatch_size=64 --set lr=0.0003 --set 'model_overrides={"action_std": S}'`.)
 WORKBENCH_ACTION_STD = 0.5
 CONFIG_NAMES = ("paper-ft", "paper-vt", "paper-obstacle", "workbench-ft", "workbench-vt", "workbench-obstacle")
 
