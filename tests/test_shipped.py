@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from workbench.analysis.evaluation import evaluate_policy
 from workbench.analysis.results import table_from_index
@@ -38,16 +39,20 @@ def test_teacher_is_a_modumorph_trained_on_its_shipped_robots() -> None:
         pd.testing.assert_frame_equal(copy, pd.read_csv(EVALS / f"teacher__{robot_set}.csv"))
 
 
-@pytest.mark.parametrize("student", STUDENTS)
-def test_students_load_and_were_distilled_from_the_teacher(student: str) -> None:
-    run = CHECKPOINTS / "distill-ft" / student
-    checkpoint = load_checkpoint(run / "student.pt")
-    assert len(pd.read_csv(run / "metrics.csv")) >= 1
+@pytest.mark.parametrize("run_name", [*STUDENTS, "hyperdistill-3x"])
+def test_students_load_and_were_distilled_from_the_teacher(run_name: str) -> None:
+    run = CHECKPOINTS / "distill-ft" / run_name
+    student = load_checkpoint(run / "student.pt").model
     config = json.loads((run / "config.json").read_text())
-    assert config["student"] == student
-    if student == "hyperdistill":
-        assert isinstance(checkpoint.model, HyperDistillPolicy)
-        mlp = checkpoint.model.generate(load_robots(TEACHER / "robots")[0])
+    assert config["student"] == run_name.removesuffix("-3x")
+    # A student normalises observations with its teacher's frozen statistics: these are the shipped teacher's.
+    teacher_stats = load_checkpoint(TEACHER / "policy.pt").model.actor.normalizer.state_dict()
+    for key, value in student.normalizer.state_dict().items():
+        assert torch.equal(value, teacher_stats[key]), key
+    metrics = pd.read_csv(run / "metrics.csv")
+    assert list(metrics["epoch"]) == list(range(1, config["config"]["epochs"] + 1))  # the whole budget ran
+    if isinstance(student, HyperDistillPolicy):
+        mlp = student.generate(load_robots(TEACHER / "robots")[0])
         assert mlp.num_parameters > 0 and mlp.flops_per_step > 0
 
 

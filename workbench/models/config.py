@@ -197,6 +197,14 @@ def get_model_config(name: str, method: str) -> ModelConfig:
     """
     scale, task = _split(name)
     _check_task(task)
+    config = _sized_config(scale, task, method)
+    if scale == "workbench" and hasattr(config, "action_std"):
+        config = dataclasses.replace(config, action_std=WORKBENCH_ACTION_STD)
+    return config
+
+
+def _sized_config(scale: str, task: str, method: str) -> ModelConfig:
+    """The architecture of ``method`` at ``scale`` (paper or workbench) on ``task``."""
     hm_layers = 2 if task == "ft" else 3  # Table 2: base MLP depth
     if method == "critic":
         if scale == "paper":
@@ -227,30 +235,29 @@ def get_model_config(name: str, method: str) -> ModelConfig:
         if method == "mlp":
             return MLPConfig(task=task, hidden_dim=256, num_hidden_layers=hm_layers)
     else:  # workbench: small enough for a 2-core CPU
-        std = WORKBENCH_ACTION_STD
         decoder = {"ft": (), "vt": (32,), "obstacle": (32,)}[task]
         hm = (32, 32)
         if method == "modumorph":
             return TransformerConfig(task=task, variant="modumorph", d_model=64, num_layers=2, num_heads=2,
                                      head_dim=32, feedforward_dim=128, decoder_hidden_dims=decoder,
-                                     heightmap_dims=hm, hn_hidden=64, action_std=std)
+                                     heightmap_dims=hm, hn_hidden=64)
         if method == "metamorph":
             return TransformerConfig(task=task, variant="metamorph", d_model=64, num_layers=2, num_heads=2,
                                      head_dim=32, feedforward_dim=128, dropout=0.1, positional_embedding=True,
-                                     decoder_hidden_dims=decoder, heightmap_dims=hm, action_std=std)
+                                     decoder_hidden_dims=decoder, heightmap_dims=hm)
         if method == "modumorph-compressed":
             return TransformerConfig(task=task, variant="modumorph", d_model=32, num_layers=1, num_heads=1,
                                      feedforward_dim=64, decoder_hidden_dims=decoder, heightmap_dims=hm,
-                                     hn_hidden=64, action_std=std)
+                                     hn_hidden=64)
         if method == "tf-compressed":
             return TransformerConfig(task=task, variant="metamorph", d_model=32, num_layers=1, num_heads=1,
-                                     feedforward_dim=64, decoder_hidden_dims=decoder, heightmap_dims=hm, action_std=std)
+                                     feedforward_dim=64, decoder_hidden_dims=decoder, heightmap_dims=hm)
         if method == "hyperdistill":
             return HyperDistillConfig(task=task, hidden_dim=128, num_hidden_layers=hm_layers, embed_dim=64,
                                       context_encoder="transformer", encoder_heads=2,
-                                      encoder_feedforward_dim=128, context_dropout=0.1, heightmap_dims=hm, action_std=std)
+                                      encoder_feedforward_dim=128, context_dropout=0.1, heightmap_dims=hm)
         if method == "mlp":
-            return MLPConfig(task=task, hidden_dim=128, num_hidden_layers=hm_layers, heightmap_dims=hm, action_std=std)
+            return MLPConfig(task=task, hidden_dim=128, num_hidden_layers=hm_layers, heightmap_dims=hm)
     raise WorkbenchError(
         f"unknown method {method!r} (expected one of {', '.join(METHODS)} or 'critic')"
     )

@@ -207,12 +207,14 @@ PAPER_FT = PPOConfig(
 
 # Sized for the 2-core CPU of the workbench machine (a few hours of training, resumed across
 # sittings). The ModuMorph learner costs ~120 us per sample and epoch on one core even with the
-# per-robot context sharing, so the learner dominates the time. A single-robot check (published
-# robot, PPO, 1-1.5M steps) learnt 2-2.6x more per sample with more, smaller Adam steps at lr 3e-4
-# than with 2 x 512 at 5e-4 (clip fractions near 0.3 there), which pays for the lower samples/s;
-# the KL early stop still ends most updates after 1-3 epochs. bfloat16 learner matmuls: ~1.3x more
-# samples/s, same learning curve on a single-robot check. Robots: the first 12 of generated-train
-# in the recommended command (--max-robots 12).
+# per-robot context sharing, so it takes most of the time (84% in benchmarks/ppo_throughput.py).
+# 4 epochs x 256: what both FT teacher runs used. More Adam steps per sample learn more per sample
+# (on one published robot with an MLP, 10 x 64 learnt 1.8-2.6x more than 4 x 256 by 0.5-0.75M
+# steps) but this learner cannot afford 10 x 64; 2 x 512 runs ~2.5x more samples/s with half the
+# steps per sample. lr 3e-4 is the reference's; the KL early stop cut 19% of the shipped teacher's
+# updates short. bfloat16 learner matmuls: ~1.3x more samples/s, same learning curve on a
+# single-robot check. Robots: the first 12 of generated-train in the recommended command
+# (--max-robots 12).
 WORKBENCH_FT = PPOConfig(
     name="workbench-ft",
     policy="modumorph",
