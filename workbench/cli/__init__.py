@@ -22,6 +22,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "flops",
     "export_mlp",
     "train_teacher",
+    "train_specialists",
+    "warm_start",
     "evaluate",
     "collect",
     "distill",

@@ -32,6 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--policy", default=None,
                         choices=("modumorph", "metamorph", "hyperdistill", "mlp", "tf-compressed", "modumorph-compressed"),
                         help="policy architecture (default: the config's, modumorph)")
+    parser.add_argument("--init-policy", default=None, metavar="CKPT",
+                        help="start the actor from this policy (a warm start, e.g. warm-start's student.pt)")
     parser.add_argument("--checkpoint-interval", type=float, default=None, metavar="SECONDS",
                         help="seconds between checkpoints (default: the config's, 300)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -56,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
         ("device", args.device),
         ("policy", args.policy),
         ("checkpoint_interval_s", args.checkpoint_interval),
+        ("init_policy", args.init_policy),
     ):
         if value is not None:
             changes[key] = value

@@ -116,13 +116,13 @@ def collect_dataset(teacher_path: str | Path, robots_spec: Any, out: str | Path,
     """
     import torch
 
-    from workbench.distillation.teacher import Teacher
+    from workbench.distillation.teacher import load_teacher
     from workbench.morphology import load_robots
 
     config.validate()
     log = log or (lambda message: None)
     root = Path(out)
-    teacher = Teacher(teacher_path)
+    teacher = load_teacher(teacher_path)
     training = load_robots(robots_spec)
     pd_robots, report = build_pd_robots(training, config.mutants_per_robot, config.seed, config.max_mutation_steps)
     names = [r.name for r in pd_robots]
@@ -267,7 +267,7 @@ def _run_group(teacher, robots: Sequence[PDRobot], indices: Sequence[int], shard
         obs, _ = env.reset(seed=int(np.random.default_rng([config.seed, shard, 0]).integers(2**31)))
         first = np.arange(r)  # envs 0..r-1 run robots 0..r-1
         static = {key: np.asarray(obs[key])[first].copy() for key in storage.ROBOT_ARRAYS}
-        teacher.set_robots(static["context"], static["limb_mask"])
+        teacher.set_robots(static["context"], static["limb_mask"], [p.fingerprint for p in robots])
         heightmap = layout.OBS_HEIGHTMAP in obs
         proprio = np.empty((steps, num_envs, layout.MAX_LIMBS, layout.PROPRIOCEPTIVE.size), np.float32)
         hmap = np.empty((steps, num_envs, layout.HEIGHTMAP_SIZE), np.float32) if heightmap else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import torch
@@ -46,8 +46,10 @@ class Teacher:
         return {key: value.detach().cpu().double().tolist() for key, value in self.policy.normalizer.state_dict().items()}
 
     @torch.no_grad()
-    def set_robots(self, context: np.ndarray, limb_mask: np.ndarray) -> None:
-        """Precompute the per-robot part of the policy for robots (R, 12, 53) / (R, 12) (if it has one)."""
+    def set_robots(self, context: np.ndarray, limb_mask: np.ndarray, fingerprints: Sequence[str] = ()) -> None:
+        """Precompute the per-robot part of the policy for robots (R, 12, 53) / (R, 12) (if it has one).
+
+        ``fingerprints`` (the robots' structural fingerprints) are not needed by a universal policy."""
         if hasattr(self.policy, "context_cache") and getattr(self.policy, "modumorph", False):
             self._table = self.policy.context_cache({
                 layout.OBS_CONTEXT: torch.as_tensor(context, dtype=torch.float32),
@@ -72,3 +74,14 @@ class Teacher:
         else:
             mean = self.policy(tensors, cache=gather_cache(self._table, index))
         return mean.float().numpy()
+
+
+def load_teacher(path: str | Path) -> Any:
+    """A teacher from a policy checkpoint, or from a ``workbench train-specialists`` directory (the
+    per-robot specialists acting as one teacher)."""
+    path = Path(path)
+    if path.is_dir():
+        from workbench.distillation.specialist_teacher import SpecialistEnsemble
+
+        return SpecialistEnsemble(path)
+    return Teacher(path)

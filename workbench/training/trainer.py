@@ -145,6 +145,20 @@ def build_model(config: PPOConfig) -> torch.nn.Module:
     return build_actor_critic(actor_config, critic_config)
 
 
+def load_initial_actor(model: torch.nn.Module, path: str | Path) -> None:
+    """Start ``model.actor`` (and the critic's observation statistics) from the policy in ``path``."""
+    from workbench.models import config_to_dict, load_checkpoint
+
+    policy = load_checkpoint(path).policy
+    policy = getattr(policy, "actor", policy)
+    if config_to_dict(policy.config) != config_to_dict(model.actor.config):
+        raise WorkbenchError(f"the initial policy ({type(policy).__name__}) is not of the run's actor architecture "
+                             f"({type(model.actor).__name__}, same sizes); match --policy and the model", path)
+    model.actor.load_state_dict(policy.state_dict())
+    if hasattr(model.critic, "normalizer"):  # actor and critic keep identical statistics
+        model.critic.normalizer.load_state_dict(policy.normalizer.state_dict())
+
+
 def obs_to_torch(obs: dict[str, np.ndarray], device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
     """Batched numpy observation dict -> float32 torch tensors on ``device`` (shares memory on CPU)."""
     return {key: torch.as_tensor(np.asarray(value, dtype=np.float32), device=device) for key, value in obs.items()}
@@ -219,6 +233,8 @@ class PPOTrainer:
         )
         self._rollout_cache = RolloutContextCache(self.sharing)
 
+        if config.init_policy is not None and not resume:
+            load_initial_actor(self.model, config.init_policy)
         if resume:
             if self.run_dir is None:
                 raise WorkbenchError("resume needs a run directory")
@@ -381,6 +397,7 @@ class PPOTrainer:
         steps = 0
         minibatches_per_epoch = max(1, size // cfg.minibatch_size)
         stop = False
+        critic_only = self.iteration < cfg.critic_warmup_iterations
         for _epoch in range(cfg.epochs):
             order = torch.randperm(size, generator=self.generator)
             for start in range(0, minibatches_per_epoch * cfg.minibatch_size, cfg.minibatch_size):
@@ -407,8 +424,10 @@ class PPOTrainer:
                 if cfg.target_kl is not None and float(terms.approx_kl) > cfg.target_kl:
                     stop = True  # this minibatch moved too far: do not apply it, end the update
                     break
+                # Critic warm-up: only the value loss, so the actor gets no gradient at all.
+                loss = cfg.value_coef * terms.value if critic_only else terms.total
                 self.optimizer.zero_grad(set_to_none=True)
-                terms.total.backward()
+                loss.backward()
                 torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm)
                 self.optimizer.step()
                 steps += 1
