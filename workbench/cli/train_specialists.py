@@ -28,6 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="replace any training setting (value parsed as JSON, else a string); repeatable")
     parser.add_argument("--out", required=True, type=Path, metavar="OUT_DIR", help="specialists directory")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar (one line per finished robot)")
     parser.set_defaults(func=run)
 
 
@@ -46,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
     count = len(load_training_robots(config))
     print(f"training {count} specialists ({config.policy}, {config.total_steps:,} steps each, "
           f"{args.jobs} at a time) -> {args.out}", file=sys.stderr)
-    with tqdm(total=count, unit="robot", dynamic_ncols=True, desc="specialists") as bar:
+    with tqdm(total=count, unit="robot", dynamic_ncols=True, desc="specialists",
+              disable=args.no_progress) as bar:
         for result in train_specialists(config, args.out, jobs=args.jobs):
             bar.write(f"{result.robot}: {result.env_steps:,} steps, recent return {result.recent_return:.1f}, "
                       f"{result.wall_time_s:.0f} s")
