@@ -39,12 +39,12 @@ def test_teacher_is_a_modumorph_trained_on_its_shipped_robots() -> None:
         pd.testing.assert_frame_equal(copy, pd.read_csv(EVALS / f"teacher__{robot_set}.csv"))
 
 
-@pytest.mark.parametrize("run_name", [*STUDENTS, "hyperdistill-3x"])
+@pytest.mark.parametrize("run_name", STUDENTS)
 def test_students_load_and_were_distilled_from_the_teacher(run_name: str) -> None:
     run = CHECKPOINTS / "distill-ft" / run_name
     student = load_checkpoint(run / "student.pt").model
     config = json.loads((run / "config.json").read_text())
-    assert config["student"] == run_name.removesuffix("-3x")
+    assert config["student"] == run_name
     # A student normalises observations with its teacher's frozen statistics: these are the shipped teacher's.
     teacher_stats = load_checkpoint(TEACHER / "policy.pt").model.actor.normalizer.state_dict()
     for key, value in student.normalizer.state_dict().items():
@@ -54,6 +54,31 @@ def test_students_load_and_were_distilled_from_the_teacher(run_name: str) -> Non
     if isinstance(student, HyperDistillPolicy):
         mlp = student.generate(load_robots(TEACHER / "robots")[0])
         assert mlp.num_parameters > 0 and mlp.flops_per_step > 0
+
+
+def test_teacher_was_warm_started_from_the_shipped_specialists() -> None:
+    """The shipped teacher's chain: one PPO specialist per training robot, their warm-start ModuMorph,
+    and the teacher's PPO run starting from it."""
+    from workbench.training.specialists import specialist_dirs
+
+    robots = load_robots(TEACHER / "robots")
+    runs = specialist_dirs(CHECKPOINTS / "specialists-ft")
+    assert [name for name, _ in runs] == [robot.name for robot in robots]
+    for name, run in runs:
+        config = json.loads((run / "config.json").read_text())
+        assert config["policy"] == "mlp" and config["name"] == "workbench-specialist"
+        assert pd.read_csv(run / "metrics.csv")["env_steps"].iloc[-1] >= config["total_steps"]
+        assert [r.name for r in load_robots(run / "robots")] == [name]
+        load_checkpoint(run / "policy.pt")
+    warm = CHECKPOINTS / "warm-start-ft"
+    assert json.loads((warm / "config.json").read_text())["student"] == "modumorph"
+    teacher_config = json.loads((TEACHER / "config.json").read_text())
+    assert teacher_config["init_policy"] == "checkpoints/warm-start-ft/student.pt"
+    assert teacher_config["critic_warmup_iterations"] > 0
+    warm_policy = load_checkpoint(warm / "student.pt").model
+    teacher_actor = load_checkpoint(TEACHER / "policy.pt").model.actor
+    assert type(warm_policy) is type(teacher_actor)
+    assert warm_policy.config == teacher_actor.config
 
 
 def test_results_table_is_the_one_its_evaluations_give() -> None:
