@@ -15,7 +15,7 @@ import torch
 
 from workbench.analysis.evaluation import evaluate_policy
 from workbench.analysis.results import table_from_index
-from workbench.models import HyperDistillPolicy, TransformerConfig, load_checkpoint
+from workbench.models import HyperDistillPolicy, MLPConfig, TransformerConfig, load_checkpoint
 from workbench.morphology import load_robots
 
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "checkpoints"
@@ -25,14 +25,26 @@ STUDENTS = ("hyperdistill", "mlp", "tf-compressed", "modumorph-compressed")
 ROBOT_SETS = ("train", "near-unseen", "generated-test", "unimal-test")
 
 
-def test_teacher_is_a_modumorph_trained_on_its_shipped_robots() -> None:
+def test_teacher_is_the_warm_started_modumorph_of_its_shipped_specialists() -> None:
+    """The shipped teacher's chain: one PPO specialist per training robot, distilled into one ModuMorph
+    (`workbench warm-start`), whose policy is the teacher's."""
+    from workbench.distillation.storage import sha256_file
+    from workbench.training.specialists import specialist_dirs
+
     checkpoint = load_checkpoint(TEACHER / "policy.pt")
     assert isinstance(checkpoint.config, TransformerConfig) and checkpoint.config.variant == "modumorph"
-    config = json.loads((TEACHER / "config.json").read_text())
+    warm = CHECKPOINTS / "warm-start-ft"
+    assert sha256_file(TEACHER / "policy.pt") == sha256_file(warm / "student.pt")
+    assert json.loads((warm / "config.json").read_text())["student"] == "modumorph"
     robots = load_robots(TEACHER / "robots")
-    assert len(robots) == config.get("max_robots") == 12
-    metrics = pd.read_csv(TEACHER / "metrics.csv")
-    assert metrics["env_steps"].is_monotonic_increasing and metrics["env_steps"].iloc[-1] > 1_000_000
+    runs = specialist_dirs(CHECKPOINTS / "specialists-ft")
+    assert [name for name, _ in runs] == [robot.name for robot in robots] and len(runs) == 12
+    for name, run in runs:
+        config = json.loads((run / "config.json").read_text())
+        assert config["policy"] == "mlp" and config["name"] == "workbench-specialist"
+        assert pd.read_csv(run / "metrics.csv")["env_steps"].iloc[-1] >= config["total_steps"]
+        assert [r.name for r in load_robots(run / "robots")] == [name]
+        assert isinstance(load_checkpoint(run / "policy.pt").config, MLPConfig)
     # The training page shows these; they are the results run's teacher evaluations.
     for robot_set in ROBOT_SETS:
         copy = pd.read_csv(TEACHER / f"eval-{robot_set}.csv")
@@ -46,7 +58,7 @@ def test_students_load_and_were_distilled_from_the_teacher(run_name: str) -> Non
     config = json.loads((run / "config.json").read_text())
     assert config["student"] == run_name
     # A student normalises observations with its teacher's frozen statistics: these are the shipped teacher's.
-    teacher_stats = load_checkpoint(TEACHER / "policy.pt").model.actor.normalizer.state_dict()
+    teacher_stats = load_checkpoint(TEACHER / "policy.pt").policy.normalizer.state_dict()
     for key, value in student.normalizer.state_dict().items():
         assert torch.equal(value, teacher_stats[key]), key
     metrics = pd.read_csv(run / "metrics.csv")
@@ -54,31 +66,6 @@ def test_students_load_and_were_distilled_from_the_teacher(run_name: str) -> Non
     if isinstance(student, HyperDistillPolicy):
         mlp = student.generate(load_robots(TEACHER / "robots")[0])
         assert mlp.num_parameters > 0 and mlp.flops_per_step > 0
-
-
-def test_teacher_was_warm_started_from_the_shipped_specialists() -> None:
-    """The shipped teacher's chain: one PPO specialist per training robot, their warm-start ModuMorph,
-    and the teacher's PPO run starting from it."""
-    from workbench.training.specialists import specialist_dirs
-
-    robots = load_robots(TEACHER / "robots")
-    runs = specialist_dirs(CHECKPOINTS / "specialists-ft")
-    assert [name for name, _ in runs] == [robot.name for robot in robots]
-    for name, run in runs:
-        config = json.loads((run / "config.json").read_text())
-        assert config["policy"] == "mlp" and config["name"] == "workbench-specialist"
-        assert pd.read_csv(run / "metrics.csv")["env_steps"].iloc[-1] >= config["total_steps"]
-        assert [r.name for r in load_robots(run / "robots")] == [name]
-        load_checkpoint(run / "policy.pt")
-    warm = CHECKPOINTS / "warm-start-ft"
-    assert json.loads((warm / "config.json").read_text())["student"] == "modumorph"
-    teacher_config = json.loads((TEACHER / "config.json").read_text())
-    assert teacher_config["init_policy"] == "checkpoints/warm-start-ft/student.pt"
-    assert teacher_config["critic_warmup_iterations"] > 0
-    warm_policy = load_checkpoint(warm / "student.pt").model
-    teacher_actor = load_checkpoint(TEACHER / "policy.pt").model.actor
-    assert type(warm_policy) is type(teacher_actor)
-    assert warm_policy.config == teacher_actor.config
 
 
 def test_results_table_is_the_one_its_evaluations_give() -> None:

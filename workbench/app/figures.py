@@ -92,6 +92,16 @@ def teacher_diagnostics_figure(metrics: pd.DataFrame) -> go.Figure:
     return figure
 
 
+def specialists_figure(curves: dict[str, pd.DataFrame]) -> go.Figure:
+    """One line per robot: the recent (stochastic) training return of its specialist over env steps."""
+    figure = go.Figure()
+    for robot, metrics in curves.items():
+        figure.add_trace(go.Scatter(x=metrics["env_steps"], y=metrics["recent_return"], mode="lines", name=robot))
+    figure.update_layout(height=380, margin=MARGIN, xaxis_title="environment steps",
+                         yaxis_title="recent return (stochastic)")
+    return figure
+
+
 def student_figure(curves: dict[str, pd.DataFrame]) -> go.Figure:
     """Distillation curves: loss (log) per epoch, and every ``return_<set>`` column, per student."""
     figure = make_subplots(rows=1, cols=2, subplot_titles=("Distillation loss (KL, log)", "Evaluation return"))

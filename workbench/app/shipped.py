@@ -3,6 +3,7 @@
 The layout (every part optional; the app says what is missing)::
 
     ROOT/teacher-ft/policy.pt, metrics.csv, config.json, robots/, eval-*.csv
+    ROOT/specialists-ft/<robot>/metrics.csv and ROOT/warm-start-ft/metrics.csv (the teacher's warm start)
     ROOT/distill-ft/<student>/student.pt, metrics.csv, config.json
     ROOT/results-ft.csv
 
@@ -24,6 +25,8 @@ from workbench.errors import WorkbenchError
 ENV_VAR = "WORKBENCH_CHECKPOINTS"
 TEACHER_DIR = "teacher-ft"
 STUDENTS_DIR = "distill-ft"
+SPECIALISTS_DIR = "specialists-ft"
+WARM_START_DIR = "warm-start-ft"
 RESULTS_FILE = "results-ft.csv"
 # Known students first, in the paper's order; other run folders follow alphabetically.
 STUDENT_ORDER = ("hyperdistill", "mlp", "tf-compressed", "modumorph-compressed")
@@ -66,6 +69,10 @@ class Shipped:
     teacher_evals: tuple[Path, ...]
     students: tuple[StudentRun, ...]
     results: Path | None
+    specialists: tuple[tuple[str, Path], ...] = ()
+    """(robot, metrics.csv) of each per-robot specialist of the teacher's warm start."""
+    warm_start_metrics: Path | None = None
+    """metrics.csv of the warm start's distillation (loss per epoch)."""
 
     @property
     def hypernetworks(self) -> tuple[StudentRun, ...]:
@@ -112,8 +119,12 @@ def discover(root: Path | None = None) -> Shipped:
             checkpoint, metrics = _file(run_dir / "student.pt"), _file(run_dir / "metrics.csv")
             if checkpoint or metrics:
                 runs.append(StudentRun(run_dir.name, _student_method(run_dir), checkpoint, metrics))
+    specialists_dir = root / SPECIALISTS_DIR
+    specialists = tuple((run.name, run / "metrics.csv") for run in sorted(specialists_dir.glob("*/"))
+                        if (run / "metrics.csv").is_file()) if specialists_dir.is_dir() else ()
     return Shipped(root=root, teacher=_file(teacher_dir / "policy.pt"), teacher_metrics=_file(teacher_dir / "metrics.csv"),
-                   teacher_evals=evals, students=tuple(runs), results=_file(root / RESULTS_FILE))
+                   teacher_evals=evals, students=tuple(runs), results=_file(root / RESULTS_FILE),
+                   specialists=specialists, warm_start_metrics=_file(root / WARM_START_DIR / "metrics.csv"))
 
 
 def teacher_total_steps(shipped: Shipped) -> int | None:

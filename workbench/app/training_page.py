@@ -22,10 +22,27 @@ def _read(path: Path) -> pd.DataFrame | None:
 
 
 def _teacher(shipped: Shipped) -> None:
-    st.header("Teacher (PPO)")
+    st.header("Teacher")
+    _teacher_ppo(shipped)
+    _warm_start(shipped)
+    for path in shipped.teacher_evals:
+        evaluation = _read(path)
+        if evaluation is None or "mean_return" not in evaluation:
+            continue
+        st.subheader(f"Evaluation: {path.stem.removeprefix('eval-')}")
+        st.caption(f"{len(evaluation)} robots, mean over robots {evaluation['mean_return'].mean():.1f} "
+                   f"(deterministic actions, `{path.name}`).")
+        st.dataframe(evaluation, hide_index=True, width="stretch")
+
+
+def _teacher_ppo(shipped: Shipped) -> None:
     if shipped.teacher_metrics is None:
-        show_missing(shipped, "No teacher metrics yet (`teacher-ft/metrics.csv`, written by "
-                     "`workbench train-teacher` at every iteration).")
+        if shipped.specialists:
+            st.caption("The teacher is the warm start below (per-robot PPO specialists distilled into one "
+                       "ModuMorph); no PPO run of the universal policy is recorded in `teacher-ft/`.")
+        else:
+            show_missing(shipped, "No teacher metrics yet (`teacher-ft/metrics.csv`, written by "
+                         "`workbench train-teacher` at every iteration).")
         return
     metrics = _read(shipped.teacher_metrics)
     if metrics is None:
@@ -40,19 +57,29 @@ def _teacher(shipped: Shipped) -> None:
             " (policy.pt is its latest checkpoint)" if shipped.teacher is not None else "")
     else:
         status = "finished" if shipped.teacher is not None else "no policy.pt"
+    st.subheader("PPO")
     st.caption(f"{len(metrics)} iterations, {steps:,} environment steps, "
                f"{float(last.get('wall_time_s', float('nan'))) / 3600:.2f} h of training; {status}.")
     st.plotly_chart(figures.teacher_return_figure(metrics), width="stretch")
     with st.expander("PPO diagnostics"):
         st.plotly_chart(figures.teacher_diagnostics_figure(metrics), width="stretch")
-    for path in shipped.teacher_evals:
-        evaluation = _read(path)
-        if evaluation is None or "mean_return" not in evaluation:
-            continue
-        st.subheader(f"Evaluation: {path.stem.removeprefix('eval-')}")
-        st.caption(f"{len(evaluation)} robots, mean over robots {evaluation['mean_return'].mean():.1f} "
-                   f"(deterministic actions, `{path.name}`).")
-        st.dataframe(evaluation, hide_index=True, width="stretch")
+
+
+def _warm_start(shipped: Shipped) -> None:
+    """The per-robot specialists' PPO curves and the warm start's distillation loss, when shipped."""
+    curves = {}
+    for robot, path in shipped.specialists:
+        metrics = _read(path)
+        if metrics is not None and {"env_steps", "recent_return"} <= set(metrics) and not metrics.empty:
+            curves[robot] = metrics
+    if not curves:
+        return
+    st.subheader("Warm start: per-robot specialists (PPO, one MLP each)")
+    st.plotly_chart(figures.specialists_figure(curves), width="stretch")
+    if shipped.warm_start_metrics is not None:
+        distillation = _read(shipped.warm_start_metrics)
+        if distillation is not None and "epoch" in distillation and not distillation.empty:
+            st.plotly_chart(figures.student_figure({"warm start (ModuMorph)": distillation}), width="stretch")
 
 
 def _students(shipped: Shipped) -> None:
