@@ -138,6 +138,27 @@ def test_critic_warmup_leaves_the_warm_started_actor_untouched(specialists, tmp_
     assert any(not torch.equal(a, b) for a, b in zip(critic_before, trainer.model.critic.parameters()))
 
 
+def test_a_warm_start_may_go_on_with_another_action_std(specialists, tmp_path) -> None:
+    import json
+
+    from workbench.training.config import PPOConfig
+    from workbench.training.trainer import PPOTrainer
+
+    out = tmp_path / "warm"
+    assert main(["warm-start", "--specialists", str(specialists), "--dataset", str(tmp_path / "data"),
+                 "--transitions-per-robot", "200", "--envs-per-robot", "2", "--config", "tiny", "--epochs", "1",
+                 "--out", str(out), "--no-progress"]) == 0
+    student = load_checkpoint(out / "student.pt").policy
+    overrides = {**json.loads(TINY_MODUMORPH), "action_std": 0.2}
+    config = PPOConfig(robots=str(specialists / "robots"), num_envs=2, num_steps=64, minibatch_size=64,
+                       total_steps=128, init_policy=str(out / "student.pt"), model_overrides=overrides,
+                       sim_threads=1, learner_threads=1)
+    trainer = PPOTrainer(config, None)
+    assert trainer.model.action_std == pytest.approx(0.2) != student.action_std
+    assert all(torch.equal(a, b) for a, b in zip(student.state_dict().values(),
+                                                   trainer.model.actor.state_dict().values()))
+
+
 def test_a_mismatched_initial_policy_is_one_line(specialists, tmp_path, capsys) -> None:
     policy = specialists / "gen-train-000" / "policy.pt"  # an MLP, not a ModuMorph
     code = main(["train-teacher", "--robots", str(specialists / "robots"), "--total-steps", "512",

@@ -41,7 +41,8 @@ class PPOConfig:
     """Train on the first ``max_robots`` robots of the set only (None: all of them)."""
     init_policy: str | None = None
     """Checkpoint whose actor weights and observation statistics start the run (the warm start, e.g. the
-    ``student.pt`` of ``workbench warm-start``); it must have the run's actor architecture. None: random."""
+    ``student.pt`` of ``workbench warm-start``); it must have the run's actor architecture (the action std
+    may differ: the run keeps its own). None: random."""
     critic_warmup_iterations: int = 0
     """First iterations in which only the critic learns: a warm-started actor is not pushed around by the
     advantages of a still-random value function."""

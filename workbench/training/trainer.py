@@ -146,12 +146,16 @@ def build_model(config: PPOConfig) -> torch.nn.Module:
 
 
 def load_initial_actor(model: torch.nn.Module, path: str | Path) -> None:
-    """Start ``model.actor`` (and the critic's observation statistics) from the policy in ``path``."""
+    """Start ``model.actor`` (and the critic's observation statistics) from the policy in ``path``; the
+    run keeps its own action std."""
     from workbench.models import config_to_dict, load_checkpoint
 
     policy = load_checkpoint(path).policy
     policy = getattr(policy, "actor", policy)
-    if config_to_dict(policy.config) != config_to_dict(model.actor.config):
+    # The exploration std is not a weight: a run may go on from a warm start with another one.
+    architecture = [{k: v for k, v in config_to_dict(c).items() if k != "action_std"}
+                    for c in (policy.config, model.actor.config)]
+    if architecture[0] != architecture[1]:
         raise WorkbenchError(f"the initial policy ({type(policy).__name__}) is not of the run's actor architecture "
                              f"({type(model.actor).__name__}, same sizes); match --policy and the model", path)
     model.actor.load_state_dict(policy.state_dict())
