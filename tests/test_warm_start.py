@@ -3,6 +3,7 @@ ModuMorph, and PPO continuing from it (critic warm-up first)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -113,17 +114,22 @@ def test_warm_start_distils_the_specialists_and_ppo_continues_from_it(specialist
     assert any(changed)  # the second iteration trained the actor
 
 
-def test_critic_warmup_leaves_the_warm_started_actor_untouched(specialists, tmp_path) -> None:
+@pytest.fixture(scope="module")
+def small_warm_start(specialists, tmp_path_factory) -> Path:
+    """A one-epoch warm start of the tiny specialists (its folder, with student.pt)."""
+    root = tmp_path_factory.mktemp("small-warm")
+    assert main(["warm-start", "--specialists", str(specialists), "--dataset", str(root / "data"),
+                 "--transitions-per-robot", "200", "--envs-per-robot", "2", "--config", "tiny", "--epochs", "1",
+                 "--out", str(root / "warm"), "--no-progress"]) == 0
+    return root / "warm"
+
+
+def test_critic_warmup_leaves_the_warm_started_actor_untouched(specialists, small_warm_start) -> None:
     from workbench.training.config import PPOConfig
     from workbench.training.trainer import PPOTrainer
 
-    out = tmp_path / "warm"
-    assert main(["warm-start", "--specialists", str(specialists), "--dataset", str(tmp_path / "data"),
-                 "--transitions-per-robot", "200", "--envs-per-robot", "2", "--config", "tiny", "--epochs", "1",
-                 "--out", str(out), "--no-progress"]) == 0
+    out = small_warm_start
     student = load_checkpoint(out / "student.pt").policy
-    import json
-
     config = PPOConfig(robots=str(specialists / "robots"), num_envs=2, num_steps=64, minibatch_size=64,
                        total_steps=256, critic_warmup_iterations=1, init_policy=str(out / "student.pt"),
                        model_overrides=json.loads(TINY_MODUMORPH), sim_threads=1, learner_threads=1)
@@ -138,16 +144,11 @@ def test_critic_warmup_leaves_the_warm_started_actor_untouched(specialists, tmp_
     assert any(not torch.equal(a, b) for a, b in zip(critic_before, trainer.model.critic.parameters()))
 
 
-def test_a_warm_start_may_go_on_with_another_action_std(specialists, tmp_path) -> None:
-    import json
-
+def test_a_warm_start_may_go_on_with_another_action_std(specialists, small_warm_start) -> None:
     from workbench.training.config import PPOConfig
     from workbench.training.trainer import PPOTrainer
 
-    out = tmp_path / "warm"
-    assert main(["warm-start", "--specialists", str(specialists), "--dataset", str(tmp_path / "data"),
-                 "--transitions-per-robot", "200", "--envs-per-robot", "2", "--config", "tiny", "--epochs", "1",
-                 "--out", str(out), "--no-progress"]) == 0
+    out = small_warm_start
     student = load_checkpoint(out / "student.pt").policy
     overrides = {**json.loads(TINY_MODUMORPH), "action_std": 0.2}
     config = PPOConfig(robots=str(specialists / "robots"), num_envs=2, num_steps=64, minibatch_size=64,
