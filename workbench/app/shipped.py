@@ -119,9 +119,13 @@ def discover(root: Path | None = None) -> Shipped:
             checkpoint, metrics = _file(run_dir / "student.pt"), _file(run_dir / "metrics.csv")
             if checkpoint or metrics:
                 runs.append(StudentRun(run_dir.name, _student_method(run_dir), checkpoint, metrics))
-    specialists_dir = root / SPECIALISTS_DIR
-    specialists = tuple((run.name, run / "metrics.csv") for run in sorted(specialists_dir.glob("*/"))
-                        if (run / "metrics.csv").is_file()) if specialists_dir.is_dir() else ()
+    from workbench.training.specialists import specialist_dirs
+
+    try:
+        specialists = tuple((name, run / "metrics.csv") for name, run in specialist_dirs(root / SPECIALISTS_DIR)
+                            if (run / "metrics.csv").is_file())
+    except WorkbenchError:  # no specialists shipped (or not a specialists folder)
+        specialists = ()
     return Shipped(root=root, teacher=_file(teacher_dir / "policy.pt"), teacher_metrics=_file(teacher_dir / "metrics.csv"),
                    teacher_evals=evals, students=tuple(runs), results=_file(root / RESULTS_FILE),
                    specialists=specialists, warm_start_metrics=_file(root / WARM_START_DIR / "metrics.csv"))

@@ -45,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from workbench.training.config import PPOConfig, get_training_config
+    from workbench.training.config import PPOConfig, get_training_config, resumed_config
     from workbench.training.trainer import CHECKPOINT_FILE, CONFIG_FILE, PPOTrainer
 
     run_dir: Path = args.out
@@ -66,18 +66,9 @@ def run(args: argparse.Namespace) -> int:
     if args.resume:
         if not (run_dir / CHECKPOINT_FILE).is_file():
             raise WorkbenchError("no checkpoint.pt to resume from", run_dir)
-        config = PPOConfig.load_json(run_dir / CONFIG_FILE)
-        # Only settings that do not change the run's past may differ on resume.
-        resumable = {"total_steps", "device", "checkpoint_interval_s"}
-        current = config.to_dict()
-        conflicting = sorted(k for k, v in changes.items() if k not in resumable and current.get(k) != v)
-        if conflicting:
-            raise WorkbenchError(
-                f"--resume keeps the run's configuration; cannot change {', '.join(conflicting)}", run_dir / CONFIG_FILE
-            )
-        resumed_changes = {k: v for k, v in changes.items() if k in resumable}
-        if resumed_changes:
-            config = config.replace(**resumed_changes).validate()
+        saved = PPOConfig.load_json(run_dir / CONFIG_FILE)
+        config = resumed_config(saved, changes, run_dir / CONFIG_FILE)
+        if config != saved:
             config.save_json(run_dir / CONFIG_FILE)
     else:
         if run_dir.exists() and any((run_dir / name).exists() for name in (CHECKPOINT_FILE, CONFIG_FILE, "metrics.csv")):

@@ -48,25 +48,24 @@ class SpecialistEnsemble:
     def __init__(self, directory: str | Path) -> None:
         from workbench.distillation.storage import sha256_file
         from workbench.models import load_checkpoint
-        from workbench.morphology import fingerprint, load_robots
-        from workbench.training.specialists import ROBOTS_DIR, specialist_dirs
+        from workbench.morphology import fingerprint
+        from workbench.training.trainer import load_robot_snapshot
 
         self.path = Path(directory)
+        robots = load_robot_snapshot(self.path)
+        if robots is None:
+            raise WorkbenchError("not a specialists directory (no robots/order.json)", self.path)
         self.policies: dict[str, torch.nn.Module] = {}  # fingerprint -> specialist
-        self.names: dict[str, str] = {}  # fingerprint -> robot name
         digest = hashlib.sha256()
         configs = []
-        for name, run_dir in specialist_dirs(self.path):
-            policy_path = run_dir / "policy.pt"
+        for robot in robots:
+            policy_path = self.path / robot.name / "policy.pt"
             if not policy_path.is_file():
-                raise WorkbenchError(f"specialist of {name} has no policy.pt (train it first)", run_dir)
+                raise WorkbenchError(f"specialist of {robot.name} has no policy.pt (train it first)", policy_path.parent)
             checkpoint = load_checkpoint(policy_path)
-            robot = load_robots(str(self.path / ROBOTS_DIR / f"{name}.xml"))[0]
-            key = fingerprint(robot)
-            self.policies[key] = checkpoint.policy.eval()
-            self.names[key] = name
+            self.policies[fingerprint(robot)] = checkpoint.policy.eval()
             configs.append(checkpoint.config)
-            digest.update(f"{name}:{sha256_file(policy_path)}\n".encode())
+            digest.update(f"{robot.name}:{sha256_file(policy_path)}\n".encode())
         self.sha256 = digest.hexdigest()
         self.config = configs[0]
         tasks = {str(c.task) for c in configs}

@@ -15,6 +15,7 @@ from typing import Callable
 from workbench.distillation.collect import CollectConfig, collect_dataset
 from workbench.distillation.config import DistillConfig
 from workbench.distillation.trainer import STATE_FILE, Distiller
+from workbench.errors import WorkbenchError
 
 WARM_START_STUDENT = "modumorph"  # the teacher's architecture
 
@@ -28,16 +29,14 @@ def warm_start(specialists_dir: str | Path, dataset_dir: str | Path, out_dir: st
     keeps finished shards and resumes the distillation from its last checkpoint.
     """
     from workbench.distillation.dataset import DistillDataset
-    from workbench.errors import WorkbenchError
-    from workbench.training.specialists import ROBOTS_DIR
+    from workbench.training.trainer import ROBOTS_DIR
 
     if collect_config.mutants_per_robot != 0:
         raise WorkbenchError("a warm start records the specialists on their own robots only (no mutants)")
     log = log or (lambda message: None)
     collect_dataset(specialists_dir, str(Path(specialists_dir) / ROBOTS_DIR), dataset_dir, collect_config,
                     progress=progress, log=log)
-    dataset = DistillDataset(dataset_dir)
-    dataset.verify(progress=False)
+    dataset = DistillDataset(dataset_dir)  # collect_dataset checksummed every shard it kept or wrote
     out_dir = Path(out_dir)
     resume = (out_dir / STATE_FILE).is_file()
     distiller = Distiller(distill_config, dataset, WARM_START_STUDENT, out_dir, resume=resume, log=log)

@@ -246,28 +246,32 @@ WORKBENCH_FT = PPOConfig(
 # The single-robot diagnostic's settings: 10 x 64 Adam steps per 2,048-sample batch learnt 1.8-2.6x more
 # per sample than 4 x 256 on a published robot, and an MLP can afford them. One thread each for the
 # physics and the learner, so two specialists train side by side on this 2-core machine.
-WORKBENCH_SPECIALIST = PPOConfig(
+WORKBENCH_SPECIALIST = WORKBENCH_FT.replace(
     name="workbench-specialist",
     policy="mlp",
-    model="workbench-ft",
-    task="ft",
-    robots="generated-train",
     num_envs=16,
-    num_steps=128,
     total_steps=1_000_000,
     epochs=10,
     minibatch_size=64,
-    lr=3e-4,
-    lr_warmup_fraction=0.01,
-    target_kl=0.05,
-    sampler_uniform_iterations=5,
     sim_threads=1,
-    rollout_threads=1,
     learner_threads=1,
-    learner_bf16=True,
 )
 
 NAMED_CONFIGS: dict[str, PPOConfig] = {c.name: c for c in (PAPER_FT, WORKBENCH_FT, WORKBENCH_SPECIALIST)}
+
+
+# Settings that do not change a run's past: the only ones a resumed run may change.
+RESUMABLE_FIELDS = frozenset({"total_steps", "device", "checkpoint_interval_s"})
+
+
+def resumed_config(saved: PPOConfig, changes: dict[str, Any], where: str | Path) -> PPOConfig:
+    """``saved`` (a run's config.json) with ``changes`` applied; WorkbenchError naming ``where`` if a
+    change touches anything but :data:`RESUMABLE_FIELDS`."""
+    current = saved.to_dict()
+    conflicting = sorted(k for k, v in changes.items() if k not in RESUMABLE_FIELDS and current.get(k) != v)
+    if conflicting:
+        raise WorkbenchError(f"--resume keeps the run's configuration; cannot change {', '.join(conflicting)}", where)
+    return saved.replace(**{k: v for k, v in changes.items() if k in RESUMABLE_FIELDS}).validate()
 
 
 def get_training_config(name: str, **overrides: Any) -> PPOConfig:
