@@ -5,7 +5,9 @@ has a row in every robot's batch; an env steps in the batch of the robot it runs
 one C call advances all envs of a robot by ``frame_skip`` substeps on a thread pool
 that releases the GIL; several robots are stepped concurrently from a small
 persistent Python thread pool. Observations are gathered from the batches' bound
-fields with precomputed index arrays and assembled in numpy over the whole batch.
+fields with precomputed index arrays and assembled in numpy over the whole batch; when
+one robot runs in every env, a compiled kernel (:mod:`workbench.envs.kernels`) does the
+observation and the blow-up checks in one pass instead.
 
 Resets are *staged*: each env's next episodes (robot, obstacles, reset noise, drawn
 from the env's own RNG in the same order as the single env draws them) are prepared
@@ -33,6 +35,7 @@ from mujoco import batch as mjbatch
 from workbench.envs import layout as L
 from workbench.envs.config import EnvConfig, check_task
 from workbench.envs.core import EpisodeDrawer, action_space, fall_reference, observation_space
+from workbench.envs.kernels import observe_single_robot
 from workbench.envs.observation import GroupIndex, ObsIndex, PaddedGather, write_proprioceptive
 from workbench.envs.physics import install_quiet_warning_handler
 from workbench.envs.robot import CompiledRobot, compile_robot, write_terrain
@@ -112,6 +115,14 @@ class _RobotSim:
         self.task = task
         self.fall_height = fall_reference(task, robot.config, robot.tables)
         self.root = robot.tables.root_qpos
+        t = robot.tables
+        self.kernel_tables = (  # observe_single_robot's index arguments, in its order
+            np.asarray(t.body_ids, np.int64), int(t.torso_id), int(t.root_qpos),
+            np.asarray(t.joint_qpos, np.int64), np.asarray(t.joint_dof, np.int64),
+            np.asarray(self.index.jlimb, np.int64), np.asarray(self.index.jangle, np.int64),
+            np.asarray(self.index.jvel, np.int64),
+            np.asarray(t.joint_low, np.float64), np.asarray(t.joint_span, np.float64),
+        )
         self._active: _Rows | None = None
         self.warn_total = 0  # sum of the active batch's warning counters last seen
         self._stage: _Rows | None = None
@@ -521,14 +532,14 @@ class VectorUnimalEnv:
                     a.batch.step(ids, nstep=nstep)
                 except mjbatch.SimulationError as error:  # MuJoCo raised in some simulations
                     unstable[error.ids] = True
-            if g is None:  # one robot in every env: compute straight from the batch's fields
-                write_proprioceptive(
-                    self._proprio, rows, sim.index, a.xpos, a.xquat, a.cvel, a.subtree_com, a.qpos, a.qvel, rows
+            if g is None:  # one robot in every env: one compiled pass over the batch's fields
+                observe_single_robot(
+                    self._proprio, torso, unstable, self._warn_prev, a.xpos, a.xquat, a.cvel, a.subtree_com,
+                    a.qpos, a.qvel, a.qacc, a.warning, *sim.kernel_tables, cfg.max_qvel, cfg.max_qacc,
                 )
-                torso[:] = a.qpos[:, sim.root : sim.root + 7]
-            else:
-                self._padded.gather(g, a.xpos, a.xquat, a.cvel, a.subtree_com, a.qpos, a.qvel)
-                torso[rows] = a.qpos[g.torso]
+                continue
+            self._padded.gather(g, a.xpos, a.xquat, a.cvel, a.subtree_com, a.qpos, a.qvel)
+            torso[rows] = a.qpos[g.torso]
             # Blow-up checks: one reduction each over the group; per-env detail only when needed.
             qvel, qacc = a.qvel[rows], a.qacc[rows]
             total = int(a.warning[:, :, 1].sum())
