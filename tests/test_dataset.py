@@ -181,3 +181,27 @@ def test_collect_cli(teacher, tmp_path, capsys) -> None:
     assert code == 2 and "transitions_per_robot" in capsys.readouterr().err
     code = main(["collect", "--teacher", str(teacher), "--robots", "no-such-suite", "--out", str(tmp_path / "z")])
     assert code == 2 and "no-such-suite" in capsys.readouterr().err
+
+
+def test_recording_noise_moves_the_states_not_the_targets(dataset_dir, teacher, training_robots, tmp_path) -> None:
+    """``noise_std`` changes the noise on the executed actions only: the same seed visits other states,
+    the targets are still the teacher's means there, and the dataset keeps the teacher's std for the loss."""
+    from workbench.models import load_checkpoint
+
+    out = tmp_path / "noisy"
+    collect_dataset(teacher, training_robots, out, dataclasses.replace(CONFIG, noise_std=0.9))
+    noisy, plain = DistillDataset(out), DistillDataset(dataset_dir)
+    policy = load_checkpoint(teacher).policy
+    assert noisy.action_std == plain.action_std == pytest.approx(policy.action_std) != 0.9
+    assert json.loads((out / "manifest.json").read_text())["collect_config"]["noise_std"] == 0.9
+    index = np.arange(1, 40)  # step 0 is the same reset in both
+    a, b = noisy.rows(0, index), plain.rows(0, index)
+    assert not np.array_equal(a["proprioceptive"], b["proprioceptive"])
+    obs = {"proprioceptive": torch.from_numpy(a["proprioceptive"])}
+    for key in ("context", "limb_mask", "action_mask"):
+        obs[key] = torch.from_numpy(np.repeat(noisy.static[key][0][None], len(index), axis=0))
+    with torch.no_grad():
+        expected = policy(obs).numpy()
+    np.testing.assert_allclose(a["action_mean"], expected, rtol=1e-5, atol=1e-6)
+    with pytest.raises(WorkbenchError, match="noise_std"):
+        CollectConfig(noise_std=-1.0).validate()

@@ -32,6 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="episode length cap (default: the environment's, 1000)")
     parser.add_argument("--seed", type=int, default=0, help="seeds mutants, resets and action noise (0)")
     parser.add_argument("--sim-threads", type=int, default=None, help="physics threads (default: the env's)")
+    parser.add_argument("--noise-std", type=float, default=None,
+                        help="std of the recording noise on the teacher's mean action (default: the teacher's "
+                             "std); the targets stay the means")
     parser.add_argument("--out", required=True, type=Path, metavar="DATASET_DIR", help="dataset folder")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
@@ -48,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         max_episode_steps=args.max_episode_steps,
         sim_threads=args.sim_threads,
+        noise_std=args.noise_std,
     )
     manifest = collect_dataset(args.teacher, args.robots, args.out, config, progress=not args.no_progress,
                                log=lambda message: print(message, file=sys.stderr))

@@ -28,6 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--transitions-per-robot", type=int, default=16000,
                         help="transitions per robot (16000 = 8 envs x 2 full episodes)")
     parser.add_argument("--envs-per-robot", type=int, default=8, help="parallel environments per robot (8)")
+    parser.add_argument("--noise-std", type=float, default=None,
+                        help="std of the recording noise on the specialists' mean actions (default: their std)")
     parser.add_argument("--config", default="workbench-ft", choices=sorted(NAMED_CONFIGS),
                         help="named distillation configuration: model size and optimisation (workbench-ft)")
     parser.add_argument("--epochs", type=int, default=None, help="distillation epochs (default: the config's)")
@@ -50,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
     changes["seed"] = args.seed
     distill_config = get_distill_config(args.config, **changes)
     collect_config = CollectConfig(mutants_per_robot=0, transitions_per_robot=args.transitions_per_robot,
-                                   envs_per_robot=args.envs_per_robot, seed=args.seed)
+                                   envs_per_robot=args.envs_per_robot, seed=args.seed,
+                                   noise_std=args.noise_std)
     policy = warm_start(args.specialists, args.dataset, args.out, collect_config, distill_config,
                         progress=not args.no_progress, log=lambda message: print(message, file=sys.stderr))
     print(f"done: warm-started ModuMorph {policy}; continue with "

@@ -45,6 +45,10 @@ class CollectConfig:
     """Physics threads of the vector env (None: its default)."""
     torch_threads: int = 1
     """torch threads for the teacher's forward passes (small batches run best single-threaded)."""
+    noise_std: float | None = None
+    """Std of the Gaussian noise added to the teacher's mean action while recording (None: the teacher's
+    own std). The stored target is always the mean, and the students keep the teacher's std; a larger
+    noise only spreads the recorded states around the teacher's gait (noise injection, as in DART)."""
 
     def validate(self) -> "CollectConfig":
         problems = []
@@ -56,6 +60,8 @@ class CollectConfig:
             problems.append("transitions_per_robot, envs_per_robot and robots_per_shard must be >= 1")
         if self.max_episode_steps is not None and self.max_episode_steps < 1:
             problems.append("max_episode_steps must be >= 1")
+        if self.noise_std is not None and not self.noise_std >= 0:
+            problems.append("noise_std must be >= 0")
         if problems:
             raise WorkbenchError("invalid collection settings: " + "; ".join(problems))
         return self
@@ -100,6 +106,8 @@ def _save_robots(root: Path, robots: Sequence[PDRobot]) -> list[dict[str, Any]]:
 def _identity(teacher, config: CollectConfig, robots: Sequence[PDRobot]) -> dict[str, Any]:
     """What a rerun must match to continue a collection."""
     stored = {k: v for k, v in config.to_dict().items() if k not in _RUNTIME_FIELDS}
+    if stored["noise_std"] is None:  # datasets from before the setting existed still match
+        del stored["noise_std"]
     return {
         "teacher_sha256": teacher.sha256,
         "config": stored,
@@ -269,6 +277,7 @@ def _run_group(teacher, robots: Sequence[PDRobot], indices: Sequence[int], shard
         static = {key: np.asarray(obs[key])[first].copy() for key in storage.ROBOT_ARRAYS}
         teacher.set_robots(static["context"], static["limb_mask"], [p.fingerprint for p in robots])
         heightmap = layout.OBS_HEIGHTMAP in obs
+        noise_std = teacher.action_std if config.noise_std is None else config.noise_std
         proprio = np.empty((steps, num_envs, layout.MAX_LIMBS, layout.PROPRIOCEPTIVE.size), np.float32)
         hmap = np.empty((steps, num_envs, layout.HEIGHTMAP_SIZE), np.float32) if heightmap else None
         means = np.empty((steps, num_envs, layout.ACTION_DIM), np.float32)
@@ -281,7 +290,7 @@ def _run_group(teacher, robots: Sequence[PDRobot], indices: Sequence[int], shard
             mean = teacher.action_mean(obs, robot[t])
             means[t] = mean
             noise = rng.standard_normal(mean.shape).astype(np.float32)
-            action = np.clip(mean + teacher.action_std * noise, -1.0, 1.0)
+            action = np.clip(mean + noise_std * noise, -1.0, 1.0)
             obs, _reward, _terminated, _truncated, _info = env.step(action)
             if bar is not None:
                 bar.update(r * config.transitions_per_robot / steps)
