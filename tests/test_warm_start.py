@@ -58,10 +58,19 @@ def test_specialists_are_single_robot_runs_and_a_rerun_skips_them(specialists, c
     for name, run in runs:
         assert len(list((run / "robots").glob("*.xml"))) == 1
         assert before[name].count("\n") == 1 + 2  # header + 2 iterations of 512 steps
-    assert main(["train-specialists", "--robots", "generated-train", "--max-robots", "2", "--total-steps", "1024",
-                 "--set", "num_envs=4", "--set", "num_steps=128", "--set", "minibatch_size=128",
-                 "--set", 'model_overrides={"hidden_dim": 32}', "--out", str(specialists)]) == 0
+    # As in a fresh clone of shipped specialists: one run's checkpoint.pt (left out of git) is missing.
+    (runs[0][1] / "checkpoint.pt").rename(runs[0][1] / "checkpoint.pt.aside")
+    policy = (runs[0][1] / "policy.pt").read_bytes()
+    rerun = ["train-specialists", "--robots", "generated-train", "--max-robots", "2", "--total-steps", "1024",
+             "--set", "num_envs=4", "--set", "num_steps=128", "--set", "minibatch_size=128",
+             "--set", 'model_overrides={"hidden_dim": 32}', "--out", str(specialists)]
+    assert main(rerun) == 0
     assert {name: (run / "metrics.csv").read_text() for name, run in runs} == before
+    assert (runs[0][1] / "policy.pt").read_bytes() == policy and not (runs[0][1] / "checkpoint.pt").exists()
+    # Training a finished run on needs its checkpoint: refused in one line where it is missing.
+    assert main([*rerun[:6], "2048", *rerun[7:]]) == 2
+    assert "training on needs its checkpoint.pt" in capsys.readouterr().err
+    (runs[0][1] / "checkpoint.pt.aside").rename(runs[0][1] / "checkpoint.pt")
     # Other robots into the same folder: refused in one line.
     assert main(["train-specialists", "--robots", "generated-test", "--max-robots", "2", "--out",
                  str(specialists)]) == 2

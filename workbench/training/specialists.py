@@ -58,6 +58,32 @@ def _snapshot(robots: list, out_dir: Path) -> None:
                 raise WorkbenchError(f"robot {new.name} differs from the one its specialist was trained on", out_dir)
 
 
+def _finished_run(run_dir: Path, config: PPOConfig) -> SpecialistResult | None:
+    """The result of a run in ``run_dir`` that already reached ``config.total_steps`` with the same
+    settings (read from its config.json, metrics.csv and policy.pt), else None."""
+    import csv
+
+    from workbench.training.config import resumed_config
+    from workbench.training.trainer import CHECKPOINT_FILE, CONFIG_FILE, POLICY_FILE
+
+    metrics = run_dir / "metrics.csv"
+    if not ((run_dir / POLICY_FILE).is_file() and (run_dir / CONFIG_FILE).is_file() and metrics.is_file()):
+        return None
+    saved = PPOConfig.load_json(run_dir / CONFIG_FILE)
+    with open(metrics, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows or int(rows[-1]["env_steps"]) < saved.total_steps:
+        return None
+    if resumed_config(saved, config.to_dict(), run_dir / CONFIG_FILE).total_steps != saved.total_steps:
+        if not (run_dir / CHECKPOINT_FILE).is_file():
+            raise WorkbenchError(f"finished at {saved.total_steps:,} steps; training on needs its "
+                                 f"{CHECKPOINT_FILE}, which is not here", run_dir)
+        return None  # asked to train on: resume
+    last = rows[-1]
+    return SpecialistResult(robot=run_dir.name, run_dir=run_dir, env_steps=int(last["env_steps"]),
+                            recent_return=float(last["recent_return"]), wall_time_s=float(last["wall_time_s"]))
+
+
 def _train_one(job: tuple[dict[str, Any], str]) -> SpecialistResult:
     """Train (or resume, or just report) the specialist of one robot. Runs in a worker process."""
     from workbench.training.config import resumed_config
@@ -66,6 +92,9 @@ def _train_one(job: tuple[dict[str, Any], str]) -> SpecialistResult:
     config_dict, run_dir_text = job
     run_dir = Path(run_dir_text)
     config = PPOConfig.from_dict(config_dict)
+    finished = _finished_run(run_dir, config)
+    if finished is not None:  # also where checkpoint.pt was left out (a fresh clone of shipped runs)
+        return finished
     resume = (run_dir / CHECKPOINT_FILE).is_file()
     if resume:
         saved = PPOConfig.load_json(run_dir / CONFIG_FILE)
