@@ -30,7 +30,7 @@ def _run_kernel(venv: VectorUnimalEnv, qvel=None, qacc=None, warning=None, warn_
     observe_single_robot(
         proprio, torso, unstable, warn_prev, a.xpos, a.xquat, a.cvel, a.subtree_com, a.qpos,
         a.qvel if qvel is None else qvel, a.qacc if qacc is None else qacc,
-        a.warning if warning is None else warning, *sim.kernel_tables,
+        a.warning if warning is None else warning, *sim.index.kernel_tables,
         venv.config.max_qvel, venv.config.max_qacc,
     )
     return proprio, torso, unstable, warn_prev

@@ -24,7 +24,8 @@ from workbench.envs.robot import JX_ANGLE, JX_VEL, JY_ANGLE, JY_VEL, RobotTables
 class ObsIndex:
     """Per-robot destination indices inside the padded (12, 52) observation."""
 
-    __slots__ = ("body_ids", "nb", "torso", "root", "jq", "jd", "jlimb", "jangle", "jvel", "low", "span", "slots")
+    __slots__ = ("body_ids", "nb", "torso", "root", "jq", "jd", "jlimb", "jangle", "jvel", "low", "span", "slots",
+                 "kernel_tables")
 
     def __init__(self, tables: RobotTables) -> None:
         # Contiguous index arrays become slices: views instead of gathers.
@@ -41,6 +42,13 @@ class ObsIndex:
         self.low = tables.joint_low
         self.span = tables.joint_span
         self.slots = tables.joint_slot  # padded joint slot (0..23) of each real joint
+        # The same tables as plain arrays, in the order kernels.observe_single_robot takes them.
+        self.kernel_tables = (
+            np.asarray(tables.body_ids, np.int64), int(tables.torso_id), int(tables.root_qpos),
+            np.asarray(tables.joint_qpos, np.int64), np.asarray(tables.joint_dof, np.int64),
+            np.asarray(self.jlimb, np.int64), np.asarray(self.jangle, np.int64), np.asarray(self.jvel, np.int64),
+            np.asarray(tables.joint_low, np.float64), np.asarray(tables.joint_span, np.float64),
+        )
 
 
 def _as_slice(index: np.ndarray):

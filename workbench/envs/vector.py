@@ -115,14 +115,6 @@ class _RobotSim:
         self.task = task
         self.fall_height = fall_reference(task, robot.config, robot.tables)
         self.root = robot.tables.root_qpos
-        t = robot.tables
-        self.kernel_tables = (  # observe_single_robot's index arguments, in its order
-            np.asarray(t.body_ids, np.int64), int(t.torso_id), int(t.root_qpos),
-            np.asarray(t.joint_qpos, np.int64), np.asarray(t.joint_dof, np.int64),
-            np.asarray(self.index.jlimb, np.int64), np.asarray(self.index.jangle, np.int64),
-            np.asarray(self.index.jvel, np.int64),
-            np.asarray(t.joint_low, np.float64), np.asarray(t.joint_span, np.float64),
-        )
         self._active: _Rows | None = None
         self.warn_total = 0  # sum of the active batch's warning counters last seen
         self._stage: _Rows | None = None
@@ -535,7 +527,7 @@ class VectorUnimalEnv:
             if g is None:  # one robot in every env: one compiled pass over the batch's fields
                 observe_single_robot(
                     self._proprio, torso, unstable, self._warn_prev, a.xpos, a.xquat, a.cvel, a.subtree_com,
-                    a.qpos, a.qvel, a.qacc, a.warning, *sim.kernel_tables, cfg.max_qvel, cfg.max_qacc,
+                    a.qpos, a.qvel, a.qacc, a.warning, *sim.index.kernel_tables, cfg.max_qvel, cfg.max_qacc,
                 )
                 continue
             self._padded.gather(g, a.xpos, a.xquat, a.cvel, a.subtree_com, a.qpos, a.qvel)
