@@ -116,7 +116,9 @@ class _RobotSim:
         self.fall_height = fall_reference(task, robot.config, robot.tables)
         self.root = robot.tables.root_qpos
         self._active: _Rows | None = None
-        self.warn_total = 0  # sum of the active batch's warning counters last seen
+        # Sum of the active batch's warning counters last seen: the numpy path's shortcut only
+        # (the compiled single-robot step keeps per-env counts in _warn_prev and leaves this as is).
+        self.warn_total = 0
         self._stage: _Rows | None = None
         self.models: list[mujoco.MjModel] | None = None  # VT: per-slot models (own height field)
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from workbench.metrics_csv import MetricsCSV
 
+METRICS_FILE = "metrics.csv"
+
 METRIC_COLUMNS: tuple[str, ...] = (
     "iteration",  # 1-based, the iteration that produced the row
     "env_steps",  # environment steps so far (all envs)
@@ -35,7 +37,7 @@ class MetricsWriter:
     """Appends one row per iteration to metrics.csv (and TensorBoard scalars when it is installed)."""
 
     def __init__(self, run_dir: str | Path, resume_iteration: int | None = None, tensorboard: bool = True) -> None:
-        self.path = Path(run_dir) / "metrics.csv"
+        self.path = Path(run_dir) / METRICS_FILE
         self._csv = MetricsCSV(self.path, METRIC_COLUMNS, "iteration", resume_at=resume_iteration)
         self._tb = None
         if tensorboard:
@@ -58,3 +60,17 @@ class MetricsWriter:
     def close(self) -> None:
         if self._tb is not None:
             self._tb.close()
+
+
+def last_metrics_row(run_dir: str | Path) -> dict[str, str] | None:
+    """The last row of ``RUN_DIR/metrics.csv`` (values as written), or None if it has none."""
+    import csv
+
+    path = Path(run_dir) / METRICS_FILE
+    if not path.is_file():
+        return None
+    with open(path, newline="") as handle:
+        last = None
+        for last in csv.DictReader(handle):
+            pass
+    return last

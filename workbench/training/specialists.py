@@ -59,27 +59,23 @@ def _snapshot(robots: list, out_dir: Path) -> None:
 
 
 def _finished_run(run_dir: Path, config: PPOConfig) -> SpecialistResult | None:
-    """The result of a run in ``run_dir`` that already reached ``config.total_steps`` with the same
-    settings (read from its config.json, metrics.csv and policy.pt), else None."""
-    import csv
-
+    """The result of a run in ``run_dir`` that already reached its own ``total_steps`` and that ``config``
+    asks for again (read from its config.json, metrics.csv and policy.pt), else None."""
     from workbench.training.config import resumed_config
+    from workbench.training.metrics import last_metrics_row
     from workbench.training.trainer import CHECKPOINT_FILE, CONFIG_FILE, POLICY_FILE
 
-    metrics = run_dir / "metrics.csv"
-    if not ((run_dir / POLICY_FILE).is_file() and (run_dir / CONFIG_FILE).is_file() and metrics.is_file()):
+    if not ((run_dir / POLICY_FILE).is_file() and (run_dir / CONFIG_FILE).is_file()):
         return None
     saved = PPOConfig.load_json(run_dir / CONFIG_FILE)
-    with open(metrics, newline="") as f:
-        rows = list(csv.DictReader(f))
-    if not rows or int(rows[-1]["env_steps"]) < saved.total_steps:
+    last = last_metrics_row(run_dir)
+    if last is None or int(last["env_steps"]) < saved.total_steps:
         return None
     if resumed_config(saved, config.to_dict(), run_dir / CONFIG_FILE).total_steps != saved.total_steps:
         if not (run_dir / CHECKPOINT_FILE).is_file():
             raise WorkbenchError(f"finished at {saved.total_steps:,} steps; training on needs its "
                                  f"{CHECKPOINT_FILE}, which is not here", run_dir)
         return None  # asked to train on: resume
-    last = rows[-1]
     return SpecialistResult(robot=run_dir.name, run_dir=run_dir, env_steps=int(last["env_steps"]),
                             recent_return=float(last["recent_return"]), wall_time_s=float(last["wall_time_s"]))
 
