@@ -34,12 +34,13 @@ def train_tiny(run_dir: Path, policy: str, seed: int = 3) -> Path:
     return run_dir / "policy.pt"
 
 
-def random_teacher(path: Path, robots: list) -> Path:
-    """A tiny ModuMorph actor-critic with random weights and normalisation statistics from real observations."""
+def random_teacher(path: Path, robots: list, seed: int = 0) -> Path:
+    """A tiny ModuMorph actor-critic with random weights (from ``seed``) and normalisation statistics from
+    real observations."""
     from workbench.envs import EnvConfig, VectorUnimalEnv
     from workbench.models import build_actor_critic, get_model_config, save_checkpoint, to_torch_obs
 
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     actor = dataclasses.replace(get_model_config("workbench-ft", "modumorph"), d_model=16, head_dim=8,
                                 feedforward_dim=32, hn_hidden=16, num_layers=1, hn_weight_init_std=0.05)
     model = build_actor_critic(actor, get_model_config("workbench-ft", "critic"))

@@ -121,11 +121,11 @@ def test_interrupted_collection_resumes_without_redoing_shards(dataset_dir, teac
     real = collect_module._run_group
     calls: list[int] = []
 
-    def interrupted(teacher_, robots, indices, shard, *args):
+    def interrupted(teacher_, robots, indices, shard, *args, **kwargs):
         calls.append(shard)
         if len(calls) == 2:
             raise KeyboardInterrupt
-        return real(teacher_, robots, indices, shard, *args)
+        return real(teacher_, robots, indices, shard, *args, **kwargs)
 
     monkeypatch.setattr(collect_module, "_run_group", interrupted)
     with pytest.raises(KeyboardInterrupt):
@@ -137,8 +137,8 @@ def test_interrupted_collection_resumes_without_redoing_shards(dataset_dir, teac
 
     calls.clear()
     monkeypatch.setattr(collect_module, "_run_group",
-                        lambda teacher_, robots, indices, shard, *args: calls.append(shard) or real(
-                            teacher_, robots, indices, shard, *args))
+                        lambda teacher_, robots, indices, shard, *args, **kwargs: calls.append(shard) or real(
+                            teacher_, robots, indices, shard, *args, **kwargs))
     collect_dataset(teacher, training_robots, out, CONFIG)
     assert calls == [1]  # only the unfinished shard ran
     assert first.stat().st_mtime_ns == stamp

@@ -35,6 +35,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--noise-std", type=float, default=None,
                         help="std of the recording noise on the teacher's mean action (default: the teacher's "
                              "std); the targets stay the means")
+    parser.add_argument("--behaviour", type=Path, default=None, metavar="CKPT",
+                        help="let this policy act (e.g. a distilled student.pt), with the same noise, while the "
+                             "teacher only labels its states: one DAgger round; distil on this dataset together "
+                             "with the first (`distill --dataset FIRST THIS`)")
     parser.add_argument("--out", required=True, type=Path, metavar="DATASET_DIR", help="dataset folder")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
@@ -54,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         noise_std=args.noise_std,
     )
     manifest = collect_dataset(args.teacher, args.robots, args.out, config, progress=not args.no_progress,
-                               log=lambda message: print(message, file=sys.stderr))
+                               log=lambda message: print(message, file=sys.stderr), behaviour_path=args.behaviour)
     robots = manifest["robots"]
     training = sum(1 for r in robots if r["training_robot"])
     print(f"dataset {args.out}: {len(robots)} PD robots ({training} training robots + {len(robots) - training} "

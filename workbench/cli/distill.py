@@ -26,7 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "resumed run ends with exactly the weights of an uninterrupted one on CPU)."
         ),
     )
-    parser.add_argument("--dataset", required=True, type=Path, metavar="DIR", help="dataset of workbench collect")
+    parser.add_argument("--dataset", required=True, type=Path, nargs="+", metavar="DIR",
+                        help="dataset of workbench collect; several folders of the same PD robots and teacher "
+                             "(e.g. DAgger rounds, `collect --behaviour`) are read as one")
     parser.add_argument("--student", required=True, choices=STUDENT_METHODS, help="student architecture")
     parser.add_argument("--config", default="workbench-ft", choices=sorted(NAMED_CONFIGS),
                         help="named distillation configuration (default: workbench-ft)")
@@ -37,6 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="evaluate the student every K epochs (0: never; default: the config's)")
     parser.add_argument("--eval-robots", nargs="+", default=None, metavar="SUITE|DIR",
                         help="robot sets evaluated besides the training robots")
+    parser.add_argument("--init-policy", type=Path, default=None, metavar="CKPT",
+                        help="start from this student's weights (same method and size), e.g. the previous "
+                             "DAgger round's student.pt (default: a fresh initialisation)")
     parser.add_argument("--seed", type=int, default=None, help="seed (default: the config's, 0)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default=None, help="training device")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -46,13 +51,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from workbench.distillation import DistillConfig, DistillDataset, Distiller, get_distill_config
+    from workbench.distillation import DistillConfig, Distiller, get_distill_config
+    from workbench.distillation.dataset import open_datasets
     from workbench.distillation.storage import read_json
     from workbench.distillation.trainer import CONFIG_FILE, STATE_FILE
 
     changes = parse_overrides(args.overrides)
     for key, value in (("epochs", args.epochs), ("eval_every", args.eval_every), ("seed", args.seed),
-                       ("device", args.device),
+                       ("device", args.device), ("init_policy", str(args.init_policy) if args.init_policy else None),
                        ("eval_robots", tuple(args.eval_robots) if args.eval_robots else None)):
         if value is not None:
             changes[key] = value
@@ -79,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
             raise WorkbenchError("already holds a run; pass --resume to continue it or choose another --out", run_dir)
         config = get_distill_config(args.config, **changes)
 
-    dataset = DistillDataset(args.dataset)
+    dataset = open_datasets(args.dataset)
     print(f"verifying {dataset.describe()} ...", file=sys.stderr)
     dataset.verify(progress=not args.no_progress)
     distiller = Distiller(config, dataset, args.student, run_dir, resume=args.resume,

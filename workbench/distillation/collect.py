@@ -103,22 +103,31 @@ def _save_robots(root: Path, robots: Sequence[PDRobot]) -> list[dict[str, Any]]:
     return entries
 
 
-def _identity(teacher, config: CollectConfig, robots: Sequence[PDRobot]) -> dict[str, Any]:
+def _identity(teacher, behaviour, config: CollectConfig, robots: Sequence[PDRobot]) -> dict[str, Any]:
     """What a rerun must match to continue a collection."""
     stored = {k: v for k, v in config.to_dict().items() if k not in _RUNTIME_FIELDS}
     if stored["noise_std"] is None:  # datasets from before the setting existed still match
         del stored["noise_std"]
-    return {
+    identity = {
         "teacher_sha256": teacher.sha256,
         "config": stored,
         "robots": [[r.name, r.fingerprint] for r in robots],
     }
+    if behaviour is not None:  # likewise: only datasets recorded under another policy carry the key
+        identity["behaviour_sha256"] = behaviour.sha256
+    return identity
 
 
 def collect_dataset(teacher_path: str | Path, robots_spec: Any, out: str | Path, config: CollectConfig,
-                    progress: bool = False, log: Callable[[str], None] | None = None) -> dict[str, Any]:
+                    progress: bool = False, log: Callable[[str], None] | None = None,
+                    behaviour_path: str | Path | None = None) -> dict[str, Any]:
     """Build the PD set of ``robots_spec`` (the training robots), run the teacher on it and write the
     dataset to ``out``; continue an interrupted collection into the same ``out``.
+
+    With ``behaviour_path`` another policy (typically a student) acts, with the same noise, and the
+    teacher only labels the states it visits: one DAgger round (Ross et al., 2011). The student then
+    learns the teacher's actions on the states its own mistakes lead to, which plain behaviour
+    cloning never shows it.
 
     Returns the final manifest (also in ``out/manifest.json``).
     """
@@ -131,6 +140,10 @@ def collect_dataset(teacher_path: str | Path, robots_spec: Any, out: str | Path,
     log = log or (lambda message: None)
     root = Path(out)
     teacher = load_teacher(teacher_path)
+    behaviour = load_teacher(behaviour_path) if behaviour_path is not None else None
+    if behaviour is not None and behaviour.task != teacher.task:
+        raise WorkbenchError(f"the behaviour policy is for task {behaviour.task!r}, the teacher for "
+                             f"{teacher.task!r}", behaviour_path)
     training = load_robots(robots_spec)
     pd_robots, report = build_pd_robots(training, config.mutants_per_robot, config.seed, config.max_mutation_steps)
     names = [r.name for r in pd_robots]
@@ -149,7 +162,7 @@ def collect_dataset(teacher_path: str | Path, robots_spec: Any, out: str | Path,
     own = {storage.MANIFEST, storage.ROBOTS_DIR, storage.SHARDS_DIR}
     if previous is None and root.exists() and any(p.name not in own for p in root.iterdir()):
         raise WorkbenchError("output folder holds other files and no dataset manifest", root)
-    identity = _identity(teacher, config, pd_robots)
+    identity = _identity(teacher, behaviour, config, pd_robots)
     if previous is not None and previous.get("identity") != identity:
         raise WorkbenchError("holds a dataset collected with another teacher, robot set or settings; "
                              "choose another --out", manifest_path)
@@ -166,6 +179,7 @@ def collect_dataset(teacher_path: str | Path, robots_spec: Any, out: str | Path,
         "task": teacher.task,
         "teacher": {"path": str(teacher.path), "sha256": teacher.sha256, "action_std": teacher.action_std,
                     "config": _config_dict(teacher.config)},
+        "behaviour": None if behaviour is None else {"path": str(behaviour.path), "sha256": behaviour.sha256},
         "normalizer": teacher.normalizer_state(),
         "collect_config": config.to_dict(),
         "robots_spec": _describe_spec(robots_spec),
@@ -191,7 +205,8 @@ def collect_dataset(teacher_path: str | Path, robots_spec: Any, out: str | Path,
     try:
         for index in todo:
             group = groups[index]
-            arrays = _run_group(teacher, [pd_robots[i] for i in group], group, index, config, env_config, bar)
+            arrays = _run_group(teacher, [pd_robots[i] for i in group], group, index, config, env_config, bar,
+                                behaviour=behaviour)
             entry = storage.write_shard(root, index, arrays, {
                 "robots": [group[0], group[-1] + 1],
                 "transitions": int(arrays["robot"].shape[0]),
@@ -259,9 +274,9 @@ def _finished_shards(root: Path, previous: dict[str, Any] | None, num_shards: in
 
 
 def _run_group(teacher, robots: Sequence[PDRobot], indices: Sequence[int], shard: int, config: CollectConfig,
-               env_config, bar) -> dict[str, np.ndarray]:
-    """Run the stochastic teacher on one group of robots; rows sorted by robot, ``transitions_per_robot``
-    each (step-major within a robot)."""
+               env_config, bar, behaviour=None) -> dict[str, np.ndarray]:
+    """Run the stochastic teacher (or ``behaviour``, labelled by the teacher) on one group of robots;
+    rows sorted by robot, ``transitions_per_robot`` each (step-major within a robot)."""
     from workbench.envs import VectorUnimalEnv
 
     r = len(robots)
@@ -275,7 +290,10 @@ def _run_group(teacher, robots: Sequence[PDRobot], indices: Sequence[int], shard
         obs, _ = env.reset(seed=int(np.random.default_rng([config.seed, shard, 0]).integers(2**31)))
         first = np.arange(r)  # envs 0..r-1 run robots 0..r-1
         static = {key: np.asarray(obs[key])[first].copy() for key in storage.ROBOT_ARRAYS}
-        teacher.set_robots(static["context"], static["limb_mask"], [p.fingerprint for p in robots])
+        fingerprints = [p.fingerprint for p in robots]
+        teacher.set_robots(static["context"], static["limb_mask"], fingerprints)
+        if behaviour is not None:
+            behaviour.set_robots(static["context"], static["limb_mask"], fingerprints)
         heightmap = layout.OBS_HEIGHTMAP in obs
         noise_std = teacher.action_std if config.noise_std is None else config.noise_std
         proprio = np.empty((steps, num_envs, layout.MAX_LIMBS, layout.PROPRIOCEPTIVE.size), np.float32)
@@ -289,8 +307,9 @@ def _run_group(teacher, robots: Sequence[PDRobot], indices: Sequence[int], shard
                 hmap[t] = obs[layout.OBS_HEIGHTMAP]
             mean = teacher.action_mean(obs, robot[t])
             means[t] = mean
+            acting = mean if behaviour is None else behaviour.action_mean(obs, robot[t])
             noise = rng.standard_normal(mean.shape).astype(np.float32)
-            action = np.clip(mean + noise_std * noise, -1.0, 1.0)
+            action = np.clip(acting + noise_std * noise, -1.0, 1.0)
             obs, _reward, _terminated, _truncated, _info = env.step(action)
             if bar is not None:
                 bar.update(r * config.transitions_per_robot / steps)

@@ -27,6 +27,10 @@ class DistillConfig:
     model_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Per student method, fields replaced in its named model configuration (e.g. tiny test sizes)."""
 
+    init_policy: str | None = None
+    """Student checkpoint whose weights the student starts from (None: a fresh initialisation). A
+    DAgger round continues from the previous round's ``student.pt``."""
+
     # --- optimisation ---------------------------------------------------------------------------
     epochs: int = 50
     """Passes over the dataset (the paper: 150 for the main results, 50 for ablations)."""

@@ -26,7 +26,57 @@ class RobotBlock:
         return self.stop - self.start
 
 
-class DistillDataset:
+class _DatasetReading:
+    """What students read from a dataset, given ``manifest``, ``robots``, ``static`` and ``rows``."""
+
+    manifest: dict[str, Any]
+    robots: list[dict[str, Any]]
+    static: dict[str, np.ndarray]
+
+    def rows(self, robot: int, rows: np.ndarray) -> dict[str, np.ndarray]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def task(self) -> str:
+        return str(self.manifest["task"])
+
+    @property
+    def action_std(self) -> float:
+        return float(self.manifest["teacher"]["action_std"])
+
+    @property
+    def num_robots(self) -> int:
+        return len(self.robots)
+
+    @property
+    def has_heightmap(self) -> bool:
+        return bool(self.manifest["shards"]) and "heightmap" in self.manifest["shards"][0]["files"]
+
+    def robot_names(self) -> list[str]:
+        return [r["name"] for r in self.robots]
+
+    def training_robot_indices(self) -> list[int]:
+        """PD robots that are the teacher's training robots (not mutants)."""
+        return [i for i, r in enumerate(self.robots) if r["training_robot"]]
+
+    def normalizer_state(self) -> dict[str, np.ndarray]:
+        """The teacher's observation-normaliser buffers (float64 arrays)."""
+        return {key: np.asarray(value, dtype=np.float64) for key, value in self.manifest["normalizer"].items()}
+
+    def batch(self, robots: Sequence[int], rows: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
+        """A robot-grouped minibatch: chunk c holds rows ``rows[c]`` (all the same length n) of robot
+        ``robots[c]``. Returns per-transition arrays (C, n, ...) and per-chunk static arrays
+        ``context`` (C, 12, 53), ``limb_mask`` (C, 12), ``action_mask`` (C, 24), ``robot`` (C,)."""
+        parts = [self.rows(r, np.sort(np.asarray(idx))) for r, idx in zip(robots, rows)]
+        out = {key: np.stack([p[key] for p in parts]) for key in parts[0]}
+        index = np.asarray(robots, dtype=np.int64)
+        for key in storage.ROBOT_ARRAYS:
+            out[key] = self.static[key][index]
+        out["robot"] = index
+        return out
+
+
+class DistillDataset(_DatasetReading):
     """A dataset written by :func:`workbench.distillation.collect_dataset`.
 
     Per-transition arrays are memory-mapped (``np.load(mmap_mode="r")``), so a dataset larger than
@@ -58,6 +108,10 @@ class DistillDataset:
             raise WorkbenchError("dataset shards do not cover every robot of the manifest", self.root)
         self.static = {key: np.ascontiguousarray(value, dtype=np.float32) for key, value in static.items()}
 
+    @property
+    def roots(self) -> list[Path]:
+        return [self.root]
+
     def _open(self, entry: dict[str, Any]) -> dict[str, np.ndarray]:
         folder = self.root / entry["dir"]
         return {key: np.load(folder / spec["file"], mmap_mode="r", allow_pickle=False)
@@ -77,37 +131,13 @@ class DistillDataset:
             raise WorkbenchError(f"dataset has no transitions for robot {self.robots[missing[0]]['name']!r}", self.root)
         return [blocks[i] for i in range(len(self.robots))]
 
-    # ------------------------------------------------------------------ description
-    @property
-    def task(self) -> str:
-        return str(self.manifest["task"])
-
-    @property
-    def action_std(self) -> float:
-        return float(self.manifest["teacher"]["action_std"])
-
-    @property
-    def num_robots(self) -> int:
-        return len(self.robots)
-
     @property
     def num_transitions(self) -> int:
         return int(sum(b.count for b in self.blocks))
 
-    @property
-    def has_heightmap(self) -> bool:
-        return "heightmap" in self.shards[0]["files"]
-
     def counts(self) -> np.ndarray:
         """(R,) transitions per robot."""
         return np.asarray([b.count for b in self.blocks], dtype=np.int64)
-
-    def robot_names(self) -> list[str]:
-        return [r["name"] for r in self.robots]
-
-    def training_robot_indices(self) -> list[int]:
-        """PD robots that are the teacher's training robots (not mutants)."""
-        return [i for i, r in enumerate(self.robots) if r["training_robot"]]
 
     def morphology(self, index: int):
         """The Morphology of PD robot ``index`` (from its stored XML)."""
@@ -115,10 +145,6 @@ class DistillDataset:
 
         entry = self.robots[index]
         return Morphology.from_xml(self.root / entry["xml"])
-
-    def normalizer_state(self) -> dict[str, np.ndarray]:
-        """The teacher's observation-normaliser buffers (float64 arrays)."""
-        return {key: np.asarray(value, dtype=np.float64) for key, value in self.manifest["normalizer"].items()}
 
     def describe(self) -> str:
         return (f"{self.num_robots} robots ({len(self.training_robot_indices())} training robots), "
@@ -155,14 +181,77 @@ class DistillDataset:
             out[layout.OBS_HEIGHTMAP] = np.asarray(arrays["heightmap"][index])
         return out
 
-    def batch(self, robots: Sequence[int], rows: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
-        """A robot-grouped minibatch: chunk c holds rows ``rows[c]`` (all the same length n) of robot
-        ``robots[c]``. Returns per-transition arrays (C, n, ...) and per-chunk static arrays
-        ``context`` (C, 12, 53), ``limb_mask`` (C, 12), ``action_mask`` (C, 24), ``robot`` (C,)."""
-        parts = [self.rows(r, np.sort(np.asarray(idx))) for r, idx in zip(robots, rows)]
-        out = {key: np.stack([p[key] for p in parts]) for key in parts[0]}
-        index = np.asarray(robots, dtype=np.int64)
-        for key in storage.ROBOT_ARRAYS:
-            out[key] = self.static[key][index]
-        out["robot"] = index
+
+class DatasetUnion(_DatasetReading):
+    """Several datasets of the same robots and teacher read as one (the aggregate of DAgger rounds).
+
+    Each robot's transitions are those of every part, in the order of ``parts``; row ``i`` of a robot
+    is row ``i - offset`` of the first part whose block holds it. Everything a student needs besides
+    the transitions (robots, teacher, its normalisation statistics) must be identical in every part.
+    """
+
+    def __init__(self, parts: Sequence[DistillDataset]) -> None:
+        if len(parts) < 2:
+            raise ValueError("a union needs at least two datasets")
+        first = parts[0]
+        for part in parts[1:]:
+            where = part.root / storage.MANIFEST
+            if [(r["name"], r["fingerprint"]) for r in part.robots] != [(r["name"], r["fingerprint"]) for r in first.robots]:
+                raise WorkbenchError(f"holds other robots than {first.root} (datasets combined must share "
+                                     f"their PD robots: same --robots, --mutants-per-robot and --seed)", where)
+            if part.manifest["teacher"]["sha256"] != first.manifest["teacher"]["sha256"]:
+                raise WorkbenchError(f"was labelled by another teacher than {first.root}", where)
+            if part.manifest["normalizer"] != first.manifest["normalizer"]:
+                raise WorkbenchError(f"stores other normalisation statistics than {first.root}", where)
+        self.parts = list(parts)
+        self.manifest = first.manifest  # teacher, task and normaliser: the same in every part
+        self.robots = first.robots
+        self.static = first.static
+        self._offsets = np.cumsum([np.zeros(first.num_robots, np.int64)] + [p.counts() for p in self.parts], axis=0)
+
+    @property
+    def roots(self) -> list[Path]:
+        return [p.root for p in self.parts]
+
+    @property
+    def num_transitions(self) -> int:
+        return int(sum(p.num_transitions for p in self.parts))
+
+    def counts(self) -> np.ndarray:
+        """(R,) transitions per robot, summed over the parts."""
+        return self._offsets[-1].copy()
+
+    def morphology(self, index: int):
+        """The Morphology of PD robot ``index`` (the same in every part)."""
+        return self.parts[0].morphology(index)
+
+    def describe(self) -> str:
+        return f"{len(self.parts)} datasets: " + "; ".join(p.describe() for p in self.parts)
+
+    def verify(self, progress: bool = False) -> None:
+        """Check every part's checksums (:meth:`DistillDataset.verify`)."""
+        for part in self.parts:
+            part.verify(progress=progress)
+
+    def rows(self, robot: int, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """Like :meth:`DistillDataset.rows`, over the robot's transitions of every part."""
+        rows = np.asarray(rows, dtype=np.int64)
+        part_of_row = np.searchsorted(self._offsets[1:, robot], rows, side="right")  # (n,) which part
+        pieces: list[tuple[np.ndarray, dict[str, np.ndarray]]] = []
+        for index in np.unique(part_of_row):
+            where = np.flatnonzero(part_of_row == index)
+            local = rows[where] - self._offsets[index, robot]
+            pieces.append((where, self.parts[index].rows(robot, local)))
+        out = {key: np.empty((rows.size,) + value.shape[1:], value.dtype) for key, value in pieces[0][1].items()}
+        for where, values in pieces:
+            for key, value in values.items():
+                out[key][where] = value
         return out
+
+
+def open_datasets(roots: Sequence[str | Path]) -> DistillDataset | DatasetUnion:
+    """One dataset folder, or several of the same robots and teacher read as one."""
+    parts = [DistillDataset(root) for root in roots]
+    if not parts:
+        raise ValueError("no dataset given")
+    return parts[0] if len(parts) == 1 else DatasetUnion(parts)

@@ -54,6 +54,23 @@ def load_teacher_normalization(policy: nn.Module, state: Mapping[str, np.ndarray
                                        for k, v in state.items()})
 
 
+def load_initial_weights(policy: nn.Module, path: str) -> None:
+    """Start ``policy`` from the weights of the student checkpoint ``path`` (same method and size; a
+    later DAgger round continues from the previous round's student instead of starting afresh)."""
+    from workbench.models import load_checkpoint
+
+    source = load_checkpoint(path).policy
+    if type(source) is not type(policy):
+        raise WorkbenchError(f"initial policy is a {type(source).__name__}, the student a {type(policy).__name__}", path)
+    own = policy.state_dict()
+    theirs = source.state_dict()
+    mismatched = sorted(k for k in own if k not in theirs or theirs[k].shape != own[k].shape)
+    if mismatched or set(theirs) - set(own):
+        raise WorkbenchError(f"initial policy has another size than the student (first difference: "
+                             f"{(mismatched or sorted(set(theirs) - set(own)))[0]})", path)
+    policy.load_state_dict(theirs)
+
+
 def batch_to_torch(batch: Mapping[str, np.ndarray]) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor]:
     """A grouped batch from :meth:`DistillDataset.batch` -> (flat observation dict (C*n, ...) with
     the static arrays repeated per sample, teacher means (C*n, 24), chunk robot ids (C,))."""

@@ -24,10 +24,11 @@ import torch
 
 from workbench.distillation.batching import ChunkSampler, Minibatch
 from workbench.distillation.config import DistillConfig
-from workbench.distillation.dataset import DistillDataset
+from workbench.distillation.dataset import DatasetUnion, DistillDataset
 from workbench.distillation.loss import distillation_loss
 from workbench.distillation.metrics import EVAL_PREFIX, EpochMetrics, metric_columns
-from workbench.distillation.student import GroupedStudent, batch_to_torch, build_student, load_teacher_normalization
+from workbench.distillation.student import (GroupedStudent, batch_to_torch, build_student, load_initial_weights,
+                                            load_teacher_normalization)
 from workbench.errors import WorkbenchError
 
 CONFIG_FILE = "config.json"
@@ -37,9 +38,17 @@ METRICS_FILE = "metrics.csv"
 TRAIN_SET = "train"
 
 
-def dataset_identity(dataset: DistillDataset) -> str:
-    """sha256 of the dataset's manifest (it holds every file's checksum)."""
-    return hashlib.sha256((dataset.root / "manifest.json").read_bytes()).hexdigest()
+def dataset_identity(dataset: DistillDataset | DatasetUnion) -> str:
+    """sha256 of the dataset's manifest (it holds every file's checksum); of a union, the sha256 of
+    its parts' identities in order."""
+    digests = [hashlib.sha256((root / "manifest.json").read_bytes()).hexdigest() for root in dataset.roots]
+    return digests[0] if len(digests) == 1 else hashlib.sha256("\n".join(digests).encode()).hexdigest()
+
+
+def dataset_source(dataset: DistillDataset | DatasetUnion) -> str | list[str]:
+    """The dataset folder (a list of folders for a union), for config.json and the student's metadata."""
+    roots = [str(root) for root in dataset.roots]
+    return roots[0] if len(roots) == 1 else roots
 
 
 class Distiller:
@@ -51,7 +60,7 @@ class Distiller:
         run_dir: where the run's files go (None: nothing written). resume: continue from ``state.pt``.
     """
 
-    def __init__(self, config: DistillConfig, dataset: DistillDataset, student: str, run_dir: str | Path | None,
+    def __init__(self, config: DistillConfig, dataset: DistillDataset | DatasetUnion, student: str, run_dir: str | Path | None,
                  resume: bool = False, log: Callable[[str], None] | None = None) -> None:
         self.config = config.validate()
         self.dataset = dataset
@@ -65,6 +74,8 @@ class Distiller:
         if overrides["action_std"] != dataset.action_std:
             raise WorkbenchError(f"the student's action std must be the teacher's ({dataset.action_std})")
         self.policy = build_student(student, config.model, overrides, dataset.task)
+        if config.init_policy is not None:
+            load_initial_weights(self.policy, config.init_policy)
         load_teacher_normalization(self.policy, dataset.normalizer_state())
         self.policy.to(self.device).train()
         self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=config.lr, eps=config.adam_eps)
@@ -72,7 +83,7 @@ class Distiller:
             self.sampler = ChunkSampler(dataset.counts(), config.chunk_size, config.robots_per_batch, config.seed)
         except ValueError as error:
             raise WorkbenchError(f"batch does not fit the dataset: {error}; lower batch_size or raise "
-                                 f"robots_per_batch (--set KEY=VALUE)", dataset.root) from None
+                                 f"robots_per_batch (--set KEY=VALUE)", dataset.roots[0]) from None
         example = self._to_device(batch_to_torch(dataset.batch(*self._example_chunks()))[0])
         self.forward = GroupedStudent(self.policy, example)
         self.eval_sets = self._eval_sets()
@@ -90,7 +101,7 @@ class Distiller:
             self.load_state_dict(self._read_state())
         if self.run_dir is not None:
             self.run_dir.mkdir(parents=True, exist_ok=True)
-            config.save_json(self.run_dir / CONFIG_FILE, {"student": student, "dataset": str(dataset.root),
+            config.save_json(self.run_dir / CONFIG_FILE, {"student": student, "dataset": dataset_source(dataset),
                                                           "dataset_sha256": self.identity})
             self.metrics = EpochMetrics(self.run_dir, metric_columns(list(self.eval_sets)),
                                         keep_epochs=self.epoch if resume else None)
@@ -268,7 +279,7 @@ class Distiller:
 
         save_checkpoint(self.run_dir / STUDENT_FILE, self.policy, extra={"distillation": json.loads(json.dumps({
             "student": self.method, "config": self.config.name, "epoch": self.epoch, "step": self.step,
-            "dataset": str(self.dataset.root), "dataset_sha256": self.identity,
+            "dataset": dataset_source(self.dataset), "dataset_sha256": self.identity,
             "teacher_sha256": self.dataset.manifest["teacher"]["sha256"],
         }))})
         save_run_checkpoint(self.run_dir / STATE_FILE, self.state_dict())
