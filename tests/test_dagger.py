@@ -127,3 +127,41 @@ def test_distilling_a_union_from_earlier_weights(setup, tmp_path, capsys) -> Non
                  "--init-policy", str(first / "student.pt"), "--out", str(tmp_path / "bad"), "--no-progress"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and err[-1].startswith("error: ") and str(first / "student.pt") in err[-1]
+
+
+def test_dagger_command_runs_rounds_and_resumes(setup, tmp_path, capsys) -> None:
+    from workbench.cli import main
+    from workbench.distillation.storage import sha256_file
+
+    first = tmp_path / "first"
+    assert main(["distill", "--dataset", str(setup["plain"]), "--student", "mlp", "--config", "tiny", "--epochs", "1",
+                 "--out", str(first), "--no-progress"]) == 0
+    args = ["dagger", "--dataset", str(setup["plain"]), "--run", str(first), "--rounds", "2", "--epochs", "1",
+            "--data-dir", str(tmp_path / "data"), "--out", str(tmp_path / "dagger"), "--no-progress"]
+    assert main(args) == 0
+    out = tmp_path / "dagger"
+    # Round k records round k-1's student and distils on every dataset so far, from that student.
+    previous = first / "student.pt"
+    for k in (1, 2):
+        manifest = json.loads((tmp_path / "data" / f"round-{k}" / "manifest.json").read_text())
+        assert manifest["behaviour"]["sha256"] == sha256_file(previous)
+        assert manifest["teacher"]["sha256"] == sha256_file(setup["teacher"])
+        stored = json.loads((out / f"round-{k}" / "config.json").read_text())
+        assert len(stored["dataset"]) == k + 1 and stored["config"]["init_policy"] == str(previous)
+        previous = out / f"round-{k}" / "student.pt"
+    assert (out / "student.pt").read_bytes() == previous.read_bytes()
+    rounds = (out / "rounds.csv").read_text().splitlines()
+    assert rounds[0].startswith("round,datasets,transitions,epochs,loss") and len(rounds) == 3
+    assert rounds[2].startswith(f"2,3,{3 * 4 * CONFIG.transitions_per_robot},1,")
+    # Rerun: nothing is recorded or trained again.
+    stamps = {p: p.stat().st_mtime_ns for p in (tmp_path / "data").rglob("*.npy")}
+    stamps.update({p: p.stat().st_mtime_ns for p in out.rglob("state.pt")})
+    capsys.readouterr()
+    assert main(args) == 0
+    assert all(p.stat().st_mtime_ns == stamp for p, stamp in stamps.items())
+    assert "keeping 2 finished shard(s)" in capsys.readouterr().err
+    # A run folder that is not a distillation: one line naming the file.
+    code = main(["dagger", "--dataset", str(setup["plain"]), "--run", str(tmp_path / "data"), "--data-dir",
+                 str(tmp_path / "d2"), "--out", str(tmp_path / "o2"), "--no-progress"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and err[-1].startswith("error: ") and "config.json" in err[-1]

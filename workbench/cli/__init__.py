@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "evaluate",
     "collect",
     "distill",
+    "dagger",
     "results",
 )
 
