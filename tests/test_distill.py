@@ -123,8 +123,9 @@ def _state(run_dir: Path) -> dict[str, torch.Tensor]:
     return load_policy(run_dir / "student.pt").state_dict()
 
 
-def test_interrupted_distillation_resumes_exactly(dataset, tmp_path) -> None:
-    config = get_distill_config("tiny", epochs=3, checkpoint_every=4)
+@pytest.mark.parametrize("schedule", ["constant", "cosine"])
+def test_interrupted_distillation_resumes_exactly(dataset, tmp_path, schedule) -> None:
+    config = get_distill_config("tiny", epochs=3, checkpoint_every=4, lr_schedule=schedule)
     Distiller(config, dataset, "hyperdistill", tmp_path / "straight").train()
 
     interrupted = Distiller(config, dataset, "hyperdistill", tmp_path / "resumed")
@@ -145,6 +146,30 @@ def test_interrupted_distillation_resumes_exactly(dataset, tmp_path) -> None:
             return [row["loss"] for row in csv.DictReader(handle)]
 
     assert losses("straight") == losses("resumed") and len(losses("resumed")) == 3
+
+
+def test_cosine_schedule_decays_the_learning_rate_to_zero(dataset, tmp_path, capsys) -> None:
+    from workbench.cli import main
+
+    config = get_distill_config("tiny", epochs=2, lr_schedule="cosine")
+    distiller = Distiller(config, dataset, "mlp", tmp_path / "run")
+    total = config.epochs * distiller.sampler.batches_per_epoch
+    assert distiller.learning_rate() == pytest.approx(config.lr)
+    distiller.step = total // 2
+    assert distiller.learning_rate() == pytest.approx(config.lr / 2, rel=0.1)
+    distiller.step = total - 1
+    assert 0 < distiller.learning_rate() < 0.05 * config.lr
+    distiller.step = 0
+    distiller.train()
+    with open(tmp_path / "run" / "metrics.csv", newline="") as handle:
+        rates = [float(row["lr"]) for row in csv.DictReader(handle)]
+    assert rates[0] < config.lr and rates[1] < rates[0] and rates[1] < 0.05 * config.lr
+    # The schedule's length is part of the run's past: --resume cannot change the epochs.
+    code = main(["distill", "--dataset", str(dataset.root), "--student", "mlp", "--out", str(tmp_path / "run"),
+                 "--resume", "--epochs", "4", "--no-progress"])
+    assert code == 2 and "cannot change epochs" in capsys.readouterr().err
+    with pytest.raises(WorkbenchError, match="lr_schedule"):
+        get_distill_config("tiny", lr_schedule="linear")
 
 
 def test_distill_cli_with_evaluation_and_resume(dataset, tmp_path, capsys) -> None:

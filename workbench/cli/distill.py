@@ -73,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
                                  run_dir / CONFIG_FILE)
         # Only settings that do not change the run's past may differ on resume.
         resumable = {"epochs", "device", "checkpoint_every", "threads"}
+        if config.lr_schedule != "constant":  # the schedule's length is part of the run's past
+            resumable.discard("epochs")
         current = config.to_dict()
         conflicting = sorted(k for k, v in changes.items()
                              if k not in resumable and current.get(k) != (list(v) if isinstance(v, tuple) else v))

@@ -16,6 +16,9 @@ from typing import Any
 from workbench.errors import WorkbenchError
 
 
+LR_SCHEDULES = ("constant", "cosine")
+
+
 @dataclass(frozen=True)
 class DistillConfig:
     """One distillation run. Every field is a setting; nothing is hidden elsewhere."""
@@ -39,7 +42,9 @@ class DistillConfig:
     robots_per_batch: int = 8
     """Robot chunks per minibatch; the hypernetwork generates each of these robots' MLP once per step."""
     lr: float = 3e-4
-    """Adam learning rate (constant, as in the paper)."""
+    """Adam learning rate (the peak of a cosine schedule)."""
+    lr_schedule: str = "constant"
+    """``constant`` (the paper) or ``cosine``: a half cosine from ``lr`` to 0 over the run's steps."""
     adam_eps: float = 1e-8
     """Adam epsilon."""
     max_grad_norm: float = 0.5
@@ -80,6 +85,8 @@ class DistillConfig:
             problems.append("need 1 <= robots_per_batch <= batch_size")
         if self.lr <= 0 or self.max_grad_norm <= 0:
             problems.append("lr and max_grad_norm must be > 0")
+        if self.lr_schedule not in LR_SCHEDULES:
+            problems.append(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}")
         if self.eval_every < 0 or self.eval_episodes < 1:
             problems.append("eval_every must be >= 0 and eval_episodes >= 1")
         if self.checkpoint_every < 1 or self.threads < 1:

@@ -13,7 +13,7 @@ BASE_COLUMNS: tuple[str, ...] = (
     "samples",  # transitions seen so far
     "loss",  # mean distillation loss (KL) over the epoch's minibatches
     "grad_norm",  # mean gradient norm before clipping
-    "lr",
+    "lr",  # learning rate of the epoch's last step
     "wall_time_s",  # training seconds so far (summed over sittings)
 )
 EVAL_PREFIX = "return_"  # + robot-set name: mean over robots of the per-robot mean return

@@ -136,8 +136,19 @@ class Distiller:
         return sets
 
     # ------------------------------------------------------------------ one step
+    def learning_rate(self) -> float:
+        """The learning rate of the next gradient step (a function of the step alone: resume stays exact)."""
+        cfg = self.config
+        if cfg.lr_schedule == "constant":
+            return cfg.lr
+        from workbench.training.schedule import cosine_with_warmup
+
+        return cosine_with_warmup(self.step, cfg.epochs * self.sampler.batches_per_epoch, cfg.lr)
+
     def train_step(self, minibatch: Minibatch) -> tuple[float, float]:
         """One gradient step on a robot-grouped minibatch; returns (loss, grad norm before clipping)."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.learning_rate()
         batch = self.dataset.batch(minibatch.robots, list(minibatch.rows))
         obs, target, chunk_robot = batch_to_torch(batch)
         obs = self._to_device(obs)
@@ -202,7 +213,7 @@ class Distiller:
         row: dict[str, Any] = {
             "epoch": self.epoch + 1, "step": self.step, "samples": self.samples,
             "loss": self.sums["loss"] / batches, "grad_norm": self.sums["grad_norm"] / batches,
-            "lr": cfg.lr, "wall_time_s": self.wall_time,
+            "lr": self.optimizer.param_groups[0]["lr"], "wall_time_s": self.wall_time,
         }
         last = self.epoch + 1 == cfg.epochs
         if cfg.eval_every and ((self.epoch + 1) % cfg.eval_every == 0 or last):
