@@ -160,7 +160,11 @@ def test_dagger_command_runs_rounds_and_resumes(setup, tmp_path, capsys) -> None
     assert main(args) == 0
     assert all(p.stat().st_mtime_ns == stamp for p, stamp in stamps.items())
     assert "keeping 2 finished shard(s)" in capsys.readouterr().err
-    # A run folder that is not a distillation: one line naming the file.
+    # A first run distilled from another dataset, and a folder that is not a run: one line naming the file.
+    code = main(["dagger", "--dataset", str(setup["dagger"]), "--run", str(first), "--data-dir", str(tmp_path / "d1"),
+                 "--out", str(tmp_path / "o1"), "--no-progress"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and "was not distilled from" in err[-1] and str(first / "config.json") in err[-1]
     code = main(["dagger", "--dataset", str(setup["plain"]), "--run", str(tmp_path / "data"), "--data-dir",
                  str(tmp_path / "d2"), "--out", str(tmp_path / "o2"), "--no-progress"])
     err = capsys.readouterr().err.strip().splitlines()

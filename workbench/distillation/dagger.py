@@ -22,7 +22,6 @@ rest from their checkpoints.
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -31,8 +30,9 @@ from workbench.distillation import storage
 from workbench.distillation.collect import CollectConfig, collect_dataset
 from workbench.distillation.config import DistillConfig
 from workbench.distillation.dataset import DistillDataset, open_datasets
-from workbench.distillation.trainer import CONFIG_FILE, STATE_FILE, STUDENT_FILE, Distiller
+from workbench.distillation.trainer import CONFIG_FILE, STATE_FILE, STUDENT_FILE, Distiller, dataset_identity
 from workbench.errors import WorkbenchError
+from workbench.files import atomic_write_bytes
 
 ROUNDS_FILE = "rounds.csv"
 ROUND_COLUMNS = ("round", "datasets", "transitions", "epochs", "loss")  # + the run's return_* columns
@@ -57,15 +57,16 @@ class DaggerConfig:
         return self
 
 
-def first_distillation(run_dir: str | Path) -> tuple[str, DistillConfig, Path]:
-    """The student method, settings and ``student.pt`` of a finished ``workbench distill`` run."""
+def first_distillation(run_dir: str | Path) -> tuple[str, DistillConfig, Path, str]:
+    """The student method, settings, ``student.pt`` and dataset identity of a ``workbench distill`` run."""
     run_dir = Path(run_dir)
     stored = storage.read_json(run_dir / CONFIG_FILE, "distillation run configuration")
     student = run_dir / STUDENT_FILE
     if not student.is_file():
         raise WorkbenchError("the distillation run has no student.pt yet", run_dir)
     try:
-        return str(stored["student"]), DistillConfig.from_dict(stored["config"]), student
+        return (str(stored["student"]), DistillConfig.from_dict(stored["config"]), student,
+                str(stored["dataset_sha256"]))
     except (KeyError, TypeError):
         raise WorkbenchError("not a workbench distill configuration", run_dir / CONFIG_FILE) from None
 
@@ -88,7 +89,10 @@ def run_dagger(dataset_dir: str | Path, first_run: str | Path, data_dir: str | P
     # The training robots as the first dataset stored them: the same settings rebuild the same PD robots
     # (DatasetUnion checks every name and fingerprint).
     robots = [first.morphology(i) for i in first.training_robot_indices()]
-    method, distill_config, student = first_distillation(first_run)
+    method, distill_config, student, first_dataset = first_distillation(first_run)
+    if first_dataset != dataset_identity(first):
+        raise WorkbenchError(f"was not distilled from {first.root} (its dataset_sha256 differs)",
+                             Path(first_run) / CONFIG_FILE)
     if config.threads is not None:
         distill_config = distill_config.replace(threads=config.threads)
     out, data_dir = Path(out), Path(data_dir)
@@ -111,9 +115,7 @@ def run_dagger(dataset_dir: str | Path, first_run: str | Path, data_dir: str | P
     out.mkdir(parents=True, exist_ok=True)
     _write_rounds(out / ROUNDS_FILE, rows)
     final = out / STUDENT_FILE
-    temporary = final.with_name(final.name + ".tmp")
-    shutil.copyfile(student, temporary)
-    temporary.replace(final)
+    atomic_write_bytes(final, student.read_bytes())
     return final
 
 
