@@ -110,6 +110,9 @@ def test_distilling_a_union_from_earlier_weights(setup, tmp_path, capsys) -> Non
     distiller = Distiller(config, union, "mlp", None)
     for key, value in distiller.policy.state_dict().items():
         assert torch.equal(value, start[key]), key  # weights and the (same teacher's) normaliser
+    wider = config.replace(model_overrides={"mlp": {"hidden_dim": 48}})
+    with pytest.raises(WorkbenchError, match="another size than the student"):
+        Distiller(wider, union, "mlp", None)
     # The CLI: two datasets, initial weights, recorded in config.json; the run resumes on the same union.
     second = tmp_path / "round1"
     args = ["distill", "--dataset", str(setup["plain"]), str(setup["dagger"]), "--student", "mlp", "--config", "tiny",

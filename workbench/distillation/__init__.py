@@ -19,7 +19,8 @@ from workbench.distillation.student import STUDENT_METHODS, GroupedStudent, buil
 from workbench.distillation.trainer import Distiller
 
 __all__ = [
-    "ChunkSampler", "CollectConfig", "DatasetUnion", "DistillConfig", "DistillDataset", "Distiller", "GroupedStudent", "Minibatch",
+    "ChunkSampler", "CollectConfig", "DatasetUnion", "DistillConfig", "DistillDataset", "Distiller", "GroupedStudent",
+    "Minibatch",
     "NAMED_CONFIGS", "PDRobot", "PDSetReport", "STUDENT_METHODS", "build_pd_robots", "build_student",
     "collect_dataset", "distillation_loss", "get_distill_config", "hyperdistill_grouped",
     "open_datasets",

@@ -194,9 +194,13 @@ class DatasetUnion(_DatasetReading):
         if len(parts) < 2:
             raise ValueError("a union needs at least two datasets")
         first = parts[0]
+
+        def robot_keys(dataset: DistillDataset) -> list[tuple[str, str]]:
+            return [(r["name"], r["fingerprint"]) for r in dataset.robots]
+
         for part in parts[1:]:
             where = part.root / storage.MANIFEST
-            if [(r["name"], r["fingerprint"]) for r in part.robots] != [(r["name"], r["fingerprint"]) for r in first.robots]:
+            if robot_keys(part) != robot_keys(first):
                 raise WorkbenchError(f"holds other robots than {first.root} (datasets combined must share "
                                      f"their PD robots: same --robots, --mutants-per-robot and --seed)", where)
             if part.manifest["teacher"]["sha256"] != first.manifest["teacher"]["sha256"]:

@@ -61,13 +61,14 @@ def load_initial_weights(policy: nn.Module, path: str) -> None:
 
     source = load_checkpoint(path).policy
     if type(source) is not type(policy):
-        raise WorkbenchError(f"initial policy is a {type(source).__name__}, the student a {type(policy).__name__}", path)
-    own = policy.state_dict()
-    theirs = source.state_dict()
-    mismatched = sorted(k for k in own if k not in theirs or theirs[k].shape != own[k].shape)
-    if mismatched or set(theirs) - set(own):
+        raise WorkbenchError(f"initial policy is a {type(source).__name__}, the student a "
+                             f"{type(policy).__name__}", path)
+    own, theirs = policy.state_dict(), source.state_dict()
+    differences = sorted(set(own) ^ set(theirs)) + sorted(
+        key for key in set(own) & set(theirs) if own[key].shape != theirs[key].shape)
+    if differences:
         raise WorkbenchError(f"initial policy has another size than the student (first difference: "
-                             f"{(mismatched or sorted(set(theirs) - set(own)))[0]})", path)
+                             f"{differences[0]})", path)
     policy.load_state_dict(theirs)
 
 

@@ -60,8 +60,9 @@ class Distiller:
         run_dir: where the run's files go (None: nothing written). resume: continue from ``state.pt``.
     """
 
-    def __init__(self, config: DistillConfig, dataset: DistillDataset | DatasetUnion, student: str, run_dir: str | Path | None,
-                 resume: bool = False, log: Callable[[str], None] | None = None) -> None:
+    def __init__(self, config: DistillConfig, dataset: DistillDataset | DatasetUnion, student: str,
+                 run_dir: str | Path | None, resume: bool = False,
+                 log: Callable[[str], None] | None = None) -> None:
         self.config = config.validate()
         self.dataset = dataset
         self.method = student
