@@ -163,6 +163,19 @@ def test_dagger_command_runs_rounds_and_resumes(setup, tmp_path, capsys) -> None
     assert main(args) == 0
     assert all(p.stat().st_mtime_ns == stamp for p, stamp in stamps.items())
     assert "keeping 2 finished shard(s)" in capsys.readouterr().err
+    # A flipped byte in the first dataset is caught before any round runs.
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(setup["plain"], broken)
+    target = broken / "shards" / "00000" / "action_mean.npy"
+    data = bytearray(target.read_bytes())
+    data[-3] ^= 0x10
+    target.write_bytes(bytes(data))
+    code = main(["dagger", "--dataset", str(broken), "--run", str(first), "--data-dir", str(tmp_path / "d0"),
+                 "--out", str(tmp_path / "o0"), "--no-progress"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and str(target) in err[-1] and not (tmp_path / "d0").exists()
     # A first run distilled from another dataset, and a folder that is not a run: one line naming the file.
     code = main(["dagger", "--dataset", str(setup["dagger"]), "--run", str(first), "--data-dir", str(tmp_path / "d1"),
                  "--out", str(tmp_path / "o1"), "--no-progress"])

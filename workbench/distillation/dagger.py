@@ -29,7 +29,7 @@ from typing import Any, Callable
 from workbench.distillation import storage
 from workbench.distillation.collect import CollectConfig, collect_dataset
 from workbench.distillation.config import DistillConfig
-from workbench.distillation.dataset import DistillDataset, open_datasets
+from workbench.distillation.dataset import DatasetUnion, DistillDataset
 from workbench.distillation.trainer import CONFIG_FILE, STATE_FILE, STUDENT_FILE, Distiller, dataset_identity
 from workbench.errors import WorkbenchError
 from workbench.files import atomic_write_bytes
@@ -80,6 +80,7 @@ def run_dagger(dataset_dir: str | Path, first_run: str | Path, data_dir: str | P
     config.validate()
     log = log or (lambda message: None)
     first = DistillDataset(dataset_dir)
+    first.verify(progress=progress)  # the rounds' own datasets are checksummed by collect_dataset
     manifest = first.manifest
     teacher = Path(manifest["teacher"]["path"])
     if not teacher.exists():
@@ -96,21 +97,21 @@ def run_dagger(dataset_dir: str | Path, first_run: str | Path, data_dir: str | P
     if config.threads is not None:
         distill_config = distill_config.replace(threads=config.threads)
     out, data_dir = Path(out), Path(data_dir)
-    datasets: list[Path] = [first.root]
+    parts = [first]
     rows: list[dict[str, Any]] = []
     for k in range(1, config.rounds + 1):
         log(f"DAgger round {k}/{config.rounds}: recording {student} with {teacher} as the teacher")
         round_data = data_dir / f"round-{k}"
         collect_dataset(teacher, robots, round_data, collect_config, progress=progress, log=log,
                         behaviour_path=student)
-        datasets.append(round_data)
-        union = open_datasets(datasets)  # collect_dataset checksummed the shards it kept or wrote
+        parts.append(DistillDataset(round_data))
+        union = DatasetUnion(parts)
         run_dir = out / f"round-{k}"
         round_config = distill_config.replace(epochs=config.epochs_per_round, init_policy=str(student))
         distiller = Distiller(round_config, union, method, run_dir, resume=(run_dir / STATE_FILE).is_file(), log=log)
         distiller.train(progress=progress)
         student = run_dir / STUDENT_FILE
-        rows.append({"round": k, "datasets": len(datasets), "transitions": union.num_transitions,
+        rows.append({"round": k, "datasets": len(parts), "transitions": union.num_transitions,
                      "epochs": distiller.epoch, **_last_epoch(run_dir)})
     out.mkdir(parents=True, exist_ok=True)
     _write_rounds(out / ROUNDS_FILE, rows)
@@ -129,8 +130,14 @@ def _last_epoch(run_dir: Path) -> dict[str, str]:
 
 
 def _write_rounds(path: Path, rows: list[dict[str, Any]]) -> None:
+    import csv
+    import io
+
     from workbench.files import atomic_write_text
 
     columns = list(ROUND_COLUMNS) + sorted({key for row in rows for key in row} - set(ROUND_COLUMNS))
-    lines = [",".join(columns)] + [",".join(str(row.get(c, "")) for c in columns) for row in rows]
-    atomic_write_text(path, "\n".join(lines) + "\n")
+    text = io.StringIO()
+    writer = csv.DictWriter(text, columns, restval="", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_text(path, text.getvalue())
