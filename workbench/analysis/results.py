@@ -136,7 +136,8 @@ def table_from_index(evals_dir: str | Path, teacher: str | None = None) -> pd.Da
     """The results table rebuilt from ``evals_dir/index.json`` and its per-policy CSVs (no simulation).
 
     ``teacher``: the method the ``vs_teacher`` column divides by (default: a method called ``teacher``,
-    else none).
+    else none). Where the teacher's mean return is not positive the ratio means nothing (a student
+    scoring -3 against a teacher's -1.5 is not "2x the teacher"), so it is left empty.
     """
     from workbench.distillation.storage import read_json
 
@@ -160,9 +161,9 @@ def table_from_index(evals_dir: str | Path, teacher: str | None = None) -> pd.Da
     table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS[:-1]))
     teacher = teacher if teacher is not None else ("teacher" if "teacher" in set(table["method"]) else None)
     reference = table[table["method"] == teacher].set_index("robot_set")["mean_return"] if teacher else None
-    table["vs_teacher"] = [
-        row.mean_return / reference[row.robot_set] if reference is not None and row.robot_set in reference.index
-        else math.nan for row in table.itertuples()]
+    positive = reference[reference > 0] if reference is not None else pd.Series(dtype=float)
+    table["vs_teacher"] = [row.mean_return / positive[row.robot_set] if row.robot_set in positive.index
+                           else math.nan for row in table.itertuples()]
     return table
 
 
