@@ -41,6 +41,28 @@ def test_discovery_of_a_partly_trained_root(tiny_checkpoints, tmp_path) -> None:
     assert [source.kind for source in shipped_policies(partial)] == [RANDOM]
 
 
+def test_teacher_dagger_rounds_are_found_in_order_and_drawn_as_one_curve(tmp_path) -> None:
+    import pandas as pd
+
+    from workbench.app.figures import continued_epochs
+
+    dagger = tmp_path / "warm-start-dagger-ft"
+    for k in (10, 2, 1):  # numeric order, not the directory listing's
+        (dagger / f"round-{k}").mkdir(parents=True)
+        (dagger / f"round-{k}" / "metrics.csv").write_text("epoch,loss\n1,0.3\n2,0.2\n")
+    (dagger / "round-x").mkdir()  # not a round: ignored
+    (dagger / "round-x" / "metrics.csv").write_text("epoch,loss\n1,0.3\n")
+    found = discover(tmp_path).teacher_dagger_rounds
+    assert [number for number, _ in found] == [1, 2, 10]
+    assert found[0][1] == dagger / "round-1" / "metrics.csv"
+    assert discover(tmp_path / "nothing").teacher_dagger_rounds == ()
+    stages = {"warm start": pd.DataFrame({"epoch": [1, 2, 3], "loss": [0.5, 0.4, 0.3]}),
+              **{f"round {k}": pd.read_csv(path) for k, path in found}}
+    joined = continued_epochs(stages)
+    assert [list(m["epoch"]) for m in joined.values()] == [[1, 2, 3], [4, 5], [6, 7], [8, 9]]
+    assert list(stages["round 1"]["epoch"]) == [1, 2]  # the inputs are left alone
+
+
 def test_growing_metrics_file_is_readable(tiny_checkpoints, tmp_path) -> None:
     text = (tiny_checkpoints / "teacher-ft" / "metrics.csv").read_text()
     growing = tmp_path / "metrics.csv"

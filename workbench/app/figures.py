@@ -102,6 +102,16 @@ def specialists_figure(curves: dict[str, pd.DataFrame]) -> go.Figure:
     return figure
 
 
+def continued_epochs(stages: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Metrics of runs that went on from one another (warm start, then DAgger rounds), with each run's
+    ``epoch`` shifted past the previous runs' last epoch so the curves join into one."""
+    shifted, offset = {}, 0
+    for name, metrics in stages.items():
+        shifted[name] = metrics.assign(epoch=metrics["epoch"] + offset)
+        offset = int(shifted[name]["epoch"].max())
+    return shifted
+
+
 def student_figure(curves: dict[str, pd.DataFrame]) -> go.Figure:
     """Distillation curves: loss (log) per epoch, and every ``return_<set>`` column, per student."""
     figure = make_subplots(rows=1, cols=2, subplot_titles=("Distillation loss (KL, log)", "Evaluation return"))

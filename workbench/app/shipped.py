@@ -4,6 +4,7 @@ The layout (every part optional; the app says what is missing)::
 
     ROOT/teacher-ft/policy.pt, metrics.csv, config.json, robots/, eval-*.csv
     ROOT/specialists-ft/<robot>/metrics.csv and ROOT/warm-start-ft/metrics.csv (the teacher's warm start)
+    ROOT/warm-start-dagger-ft/round-<k>/metrics.csv (DAgger rounds on the warm start: the teacher)
     ROOT/distill-ft/<student>/student.pt, metrics.csv, config.json
     ROOT/results-ft.csv
 
@@ -27,6 +28,7 @@ TEACHER_DIR = "teacher-ft"
 STUDENTS_DIR = "distill-ft"
 SPECIALISTS_DIR = "specialists-ft"
 WARM_START_DIR = "warm-start-ft"
+TEACHER_DAGGER_DIR = "warm-start-dagger-ft"
 RESULTS_FILE = "results-ft.csv"
 # Known students first, in the paper's order; other run folders follow alphabetically.
 STUDENT_ORDER = ("hyperdistill", "mlp", "tf-compressed", "modumorph-compressed")
@@ -73,6 +75,8 @@ class Shipped:
     """(robot, metrics.csv) of each per-robot specialist of the teacher's warm start."""
     warm_start_metrics: Path | None = None
     """metrics.csv of the warm start's distillation (loss per epoch)."""
+    teacher_dagger_rounds: tuple[tuple[int, Path], ...] = ()
+    """(round, metrics.csv) of each DAgger round that went on from the warm start, in order."""
 
     @property
     def hypernetworks(self) -> tuple[StudentRun, ...]:
@@ -128,7 +132,18 @@ def discover(root: Path | None = None) -> Shipped:
         specialists = ()
     return Shipped(root=root, teacher=_file(teacher_dir / "policy.pt"), teacher_metrics=_file(teacher_dir / "metrics.csv"),
                    teacher_evals=evals, students=tuple(runs), results=_file(root / RESULTS_FILE),
-                   specialists=specialists, warm_start_metrics=_file(root / WARM_START_DIR / "metrics.csv"))
+                   specialists=specialists, warm_start_metrics=_file(root / WARM_START_DIR / "metrics.csv"),
+                   teacher_dagger_rounds=_dagger_rounds(root / TEACHER_DAGGER_DIR))
+
+
+def _dagger_rounds(dagger_dir: Path) -> tuple[tuple[int, Path], ...]:
+    """(k, round-k/metrics.csv) of a `workbench dagger` output folder, by round number."""
+    rounds = []
+    for path in dagger_dir.glob("round-*/metrics.csv") if dagger_dir.is_dir() else ():
+        number = path.parent.name.removeprefix("round-")
+        if number.isdigit():
+            rounds.append((int(number), path))
+    return tuple(sorted(rounds))
 
 
 def teacher_total_steps(shipped: Shipped) -> int | None:

@@ -38,8 +38,9 @@ def _teacher(shipped: Shipped) -> None:
 def _teacher_ppo(shipped: Shipped) -> None:
     if shipped.teacher_metrics is None:
         if shipped.specialists:
-            st.caption("The teacher is the warm start below (per-robot PPO specialists distilled into one "
-                       "ModuMorph); no PPO run of the universal policy is recorded in `teacher-ft/`.")
+            st.caption("The teacher is built below: per-robot PPO specialists distilled into one ModuMorph "
+                       "(the warm start), then DAgger rounds where present; no PPO run of the universal policy "
+                       "is recorded in `teacher-ft/`.")
         else:
             show_missing(shipped, "No teacher metrics yet (`teacher-ft/metrics.csv`, written by "
                          "`workbench train-teacher` at every iteration).")
@@ -76,10 +77,18 @@ def _warm_start(shipped: Shipped) -> None:
         return
     st.subheader("Warm start: per-robot specialists (PPO, one MLP each)")
     st.plotly_chart(figures.specialists_figure(curves), width="stretch")
+    stages = {}
     if shipped.warm_start_metrics is not None:
-        distillation = _read(shipped.warm_start_metrics)
-        if distillation is not None and "epoch" in distillation and not distillation.empty:
-            st.plotly_chart(figures.student_figure({"warm start (ModuMorph)": distillation}), width="stretch")
+        stages["warm start (ModuMorph)"] = _read(shipped.warm_start_metrics)
+    for number, path in shipped.teacher_dagger_rounds:
+        stages[f"DAgger round {number}"] = _read(path)
+    stages = {name: m for name, m in stages.items() if m is not None and "epoch" in m and not m.empty}
+    if stages:
+        if shipped.teacher_dagger_rounds:
+            st.caption("Each DAgger round records the policy so far on the training robots, the specialists "
+                       "label its states, and the distillation goes on over every recording (epochs continue "
+                       "across rounds).")
+        st.plotly_chart(figures.student_figure(figures.continued_epochs(stages)), width="stretch")
 
 
 def _students(shipped: Shipped) -> None:
