@@ -163,9 +163,18 @@ def test_dagger_command_runs_rounds_and_resumes(setup, tmp_path, capsys) -> None
     assert main(args) == 0
     assert all(p.stat().st_mtime_ns == stamp for p, stamp in stamps.items())
     assert "keeping 2 finished shard(s)" in capsys.readouterr().err
-    # A flipped byte in the first dataset is caught before any round runs.
+    # The output folder moved elsewhere: its round students now have other paths, yet the recorded
+    # datasets stay byte for byte as they were, so the rounds distilled from them are still recognised.
     import shutil
 
+    manifests = {p: p.read_bytes() for p in (tmp_path / "data").rglob("manifest.json")}
+    moved = tmp_path / "moved"
+    shutil.copytree(out, moved)
+    assert main(args[:-2] + [str(moved), "--no-progress"]) == 0
+    assert all(p.read_bytes() == text for p, text in manifests.items())
+    assert all(p.stat().st_mtime_ns == stamp for p, stamp in stamps.items() if p.suffix == ".npy")
+    assert "nothing to collect" in capsys.readouterr().err
+    # A flipped byte in the first dataset is caught before any round runs.
     broken = tmp_path / "broken"
     shutil.copytree(setup["plain"], broken)
     target = broken / "shards" / "00000" / "action_mean.npy"
