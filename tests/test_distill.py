@@ -193,6 +193,12 @@ def test_distill_cli_with_evaluation_and_resume(dataset, tmp_path, capsys) -> No
         assert [row["epoch"] for row in csv.DictReader(handle)] == ["1", "2"]
     assert main(args[:-1] + ["--resume", "--seed", "5"]) == 2
     assert "cannot change seed" in capsys.readouterr().err
+    # Model overrides are keyed by student method; a flat dict is refused, not silently ignored.
+    bad = ["distill", "--dataset", str(dataset.root), "--student", "mlp", "--config", "tiny", "--set",
+           'model_overrides={"hidden_dim": 256}', "--out", str(tmp_path / "bad"), "--no-progress"]
+    assert main(bad) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "model_overrides maps a student method" in err[0] and not (tmp_path / "bad").exists()
 
 
 def test_evaluate_cli_takes_students_generated_mlps_and_the_deployment_path(dataset, tmp_path, capsys) -> None:

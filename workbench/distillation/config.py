@@ -93,6 +93,13 @@ class DistillConfig:
             problems.append("checkpoint_every and threads must be >= 1")
         if self.device not in ("cpu", "cuda") and not self.device.startswith("cuda:"):
             problems.append("device must be cpu or cuda")
+        # Keyed by student method: a flat {"hidden_dim": 256} would otherwise be silently ignored.
+        from workbench.models.config import METHODS
+
+        for method, fields in self.model_overrides.items():
+            if method not in METHODS or not isinstance(fields, dict):
+                problems.append("model_overrides maps a student method to its fields, e.g. "
+                                f'{{"hyperdistill": {{"hidden_dim": 256}}}}; got {method!r}: {fields!r}')
         if problems:
             raise WorkbenchError(f"invalid distillation configuration {self.name!r}: " + "; ".join(problems))
         return self
