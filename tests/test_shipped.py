@@ -25,17 +25,27 @@ STUDENTS = ("hyperdistill", "mlp", "tf-compressed", "modumorph-compressed")
 ROBOT_SETS = ("train", "near-unseen", "generated-test", "unimal-test")
 
 
-def test_teacher_is_the_warm_started_modumorph_of_its_shipped_specialists() -> None:
+def test_teacher_is_the_dagger_trained_warm_start_of_its_shipped_specialists() -> None:
     """The shipped teacher's chain: one PPO specialist per training robot, distilled into one ModuMorph
-    (`workbench warm-start`), whose policy is the teacher's."""
+    (`workbench warm-start`), then two DAgger rounds on that warm start (`workbench dagger`, the
+    specialists labelling its states), whose last policy is the teacher's."""
     from workbench.distillation.storage import sha256_file
     from workbench.training.specialists import specialist_dirs
 
     checkpoint = load_checkpoint(TEACHER / "policy.pt")
     assert isinstance(checkpoint.config, TransformerConfig) and checkpoint.config.variant == "modumorph"
-    warm = CHECKPOINTS / "warm-start-ft"
-    assert sha256_file(TEACHER / "policy.pt") == sha256_file(warm / "student.pt")
+    warm, dagger = CHECKPOINTS / "warm-start-ft", CHECKPOINTS / "warm-start-dagger-ft"
+    assert sha256_file(TEACHER / "policy.pt") == sha256_file(dagger / "student.pt")
     assert json.loads((warm / "config.json").read_text())["student"] == "modumorph"
+    rounds = pd.read_csv(dagger / "rounds.csv")
+    assert list(rounds["round"]) == [1, 2]
+    first = json.loads((dagger / "round-1" / "config.json").read_text())
+    assert first["config"]["init_policy"] == "checkpoints/warm-start-ft/student.pt"
+    for k in (1, 2):
+        config = json.loads((dagger / f"round-{k}" / "config.json").read_text())
+        assert config["student"] == "modumorph" and config["dataset"][0] == "data/warm-ft"
+        assert len(config["dataset"]) == k + 1  # the warm start's dataset plus one recording per round
+    assert load_checkpoint(dagger / "round-1" / "student.pt").config == checkpoint.config
     robots = load_robots(TEACHER / "robots")
     runs = specialist_dirs(CHECKPOINTS / "specialists-ft")
     assert [name for name, _ in runs] == [robot.name for robot in robots] and len(runs) == 12
