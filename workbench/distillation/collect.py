@@ -168,18 +168,16 @@ def collect_dataset(teacher_path: str | Path, robots_spec: Any, out: str | Path,
                              "choose another --out", manifest_path)
     groups = [list(range(start, min(start + config.robots_per_shard, len(pd_robots))))
               for start in range(0, len(pd_robots), config.robots_per_shard)]
-    if previous is not None and previous.get("complete"):
-        finished = _finished_shards(root, previous, len(groups), log)
-        if len(finished) == len(groups):
-            # Leave a finished dataset byte for byte as it is: distillation runs recognise their dataset
-            # by its manifest's checksum, and a rerun that merely names the teacher or the behaviour
-            # policy by another path (or from another folder) must not make them strangers to it.
-            log("the dataset is complete and its shards pass their checksums: nothing to collect")
-            return previous
     root.mkdir(parents=True, exist_ok=True)
+    finished = _finished_shards(root, previous, len(groups), log)
+    if previous is not None and previous.get("complete") and len(finished) == len(groups):
+        # Leave a finished dataset byte for byte as it is: distillation runs recognise their dataset
+        # by its manifest's checksum, and a rerun that merely names the teacher or the behaviour
+        # policy by another path (or from another folder) must not make them strangers to it.
+        log("the dataset is complete and its shards pass their checksums: nothing to collect")
+        return previous
     storage.remove_stale_temporaries(root)
     robot_entries = _save_robots(root, pd_robots)
-    finished = _finished_shards(root, previous, len(groups), log)
     manifest: dict[str, Any] = {
         "format": storage.FORMAT_NAME,
         "format_version": storage.FORMAT_VERSION,
