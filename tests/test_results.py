@@ -46,6 +46,11 @@ def test_table_and_plot_from_csvs(tmp_path) -> None:
     assert table[(table.method == "hn") & (table.robot_set == "test")].iloc[0].vs_teacher == pytest.approx(1.1)
     # A teacher that scores below zero gives no meaningful ratio (-3.5 / -1.5 is not "2.3x the teacher").
     assert table[table.robot_set == "unseen"].vs_teacher.isna().all()
+    from workbench.analysis.results import format_results
+
+    lines = format_results(table).splitlines()
+    assert [line.split()[-1] for line in lines if " unseen " in line] == ["-", "-"]
+    assert any(line.startswith("hn ") and " train " in line and line.endswith("0.933") for line in lines)
     written = write_plot(table, tmp_path / "plot.png")  # no kaleido here: the HTML is written regardless
     assert tmp_path / "plot.html" in written
     html = (tmp_path / "plot.html").read_text()

@@ -179,8 +179,9 @@ def format_results(table: pd.DataFrame) -> str:
     lines = [f"{'method':<24} {'robot set':<20} {'return':>9} {'s.e.':>7} {'robots':>6} {'params':>10} "
              f"{'FLOPs':>12} {'/teacher':>8}"]
     for r in table.itertuples(index=False):
+        ratio = "-" if math.isnan(r.vs_teacher) else f"{r.vs_teacher:.3f}"  # no ratio to a non-positive teacher
         lines.append(f"{r.method:<24} {r.robot_set:<20} {r.mean_return:>9.1f} {r.std_error:>7.1f} {r.robots:>6} "
-                     f"{r.params:>10,} {r.flops:>12,} {r.vs_teacher:>8.3f}")
+                     f"{r.params:>10,} {r.flops:>12,} {ratio:>8}")
     return "\n".join(lines)
 
 
