@@ -22,6 +22,8 @@ rest from their checkpoints.
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -32,7 +34,7 @@ from workbench.distillation.config import DistillConfig
 from workbench.distillation.dataset import DatasetUnion, DistillDataset
 from workbench.distillation.trainer import CONFIG_FILE, STATE_FILE, STUDENT_FILE, Distiller, dataset_identity
 from workbench.errors import WorkbenchError
-from workbench.files import atomic_write_bytes
+from workbench.files import atomic_write_bytes, atomic_write_text
 
 ROUNDS_FILE = "rounds.csv"
 ROUND_COLUMNS = ("round", "datasets", "transitions", "epochs", "loss")  # + the run's return_* columns
@@ -130,11 +132,6 @@ def _last_epoch(run_dir: Path) -> dict[str, str]:
 
 
 def _write_rounds(path: Path, rows: list[dict[str, Any]]) -> None:
-    import csv
-    import io
-
-    from workbench.files import atomic_write_text
-
     columns = list(ROUND_COLUMNS) + sorted({key for row in rows for key in row} - set(ROUND_COLUMNS))
     text = io.StringIO()
     writer = csv.DictWriter(text, columns, restval="", lineterminator="\n")

@@ -148,8 +148,9 @@ class Distiller:
 
     def train_step(self, minibatch: Minibatch) -> tuple[float, float]:
         """One gradient step on a robot-grouped minibatch; returns (loss, grad norm before clipping)."""
+        lr = self.learning_rate()
         for group in self.optimizer.param_groups:
-            group["lr"] = self.learning_rate()
+            group["lr"] = lr
         batch = self.dataset.batch(minibatch.robots, list(minibatch.rows))
         obs, target, chunk_robot = batch_to_torch(batch)
         obs = self._to_device(obs)
