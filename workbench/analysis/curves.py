@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from workbench.errors import WorkbenchError
@@ -42,11 +43,11 @@ def load_run_curve(run: str | Path) -> RunCurve:
 
 
 def windowed_means(curve: RunCurve, x: str, y: str, window: float) -> pd.Series:
-    """Mean of column ``y`` over the rows whose ``x`` lies in (k * window, (k + 1) * window].
+    """Mean of column ``y`` over the rows whose ``x`` lies in ((k - 1) * window, k * window], k = 1, 2, ...
 
     Returns a Series indexed by each window's upper edge (window, 2 * window, ...) up to the
     last window holding a row; windows without rows are NaN. Rows where ``y`` is not a
-    number (e.g. an iteration that finished no episode) are left out of their window's mean.
+    number (e.g. an iteration that finished no episode), or ``x`` is not positive, are left out.
     """
     if not window > 0 or not math.isfinite(window):
         raise WorkbenchError(f"window must be a positive number (got {window})")
@@ -59,7 +60,7 @@ def windowed_means(curve: RunCurve, x: str, y: str, window: float) -> pd.Series:
     keep = xs.notna() & ys.notna() & (xs > 0)
     if not keep.any():
         raise WorkbenchError(f"{curve.path}: no rows with a number in both {x!r} and {y!r}")
-    bins = ((xs[keep] / window).apply(math.ceil)).astype(int)  # row at x falls in window ceil(x / w)
+    bins = np.ceil(xs[keep] / window).astype(int)  # the row at x falls in window k = ceil(x / window)
     means = ys[keep].groupby(bins).mean()
     edges = range(1, int(bins.max()) + 1)
     return pd.Series([means.get(k, float("nan")) for k in edges], index=[k * window for k in edges], name=curve.name)
@@ -77,7 +78,7 @@ def compare_curves(curves: list[RunCurve], x: str, y: str, window: float) -> pd.
     return pd.concat(columns, axis=1)
 
 
-def curves_figure(curves: list[RunCurve], table: pd.DataFrame, x: str, y: str):
+def curves_figure(curves: list[RunCurve], table: pd.DataFrame, x: str, y: str, window: float):
     """Plotly figure: each run's per-row ``y`` (faint) and its window means (markers, solid)."""
     import plotly.graph_objects as go
     from plotly.colors import qualitative
@@ -89,7 +90,6 @@ def curves_figure(curves: list[RunCurve], table: pd.DataFrame, x: str, y: str):
         figure.add_scatter(x=rows[x], y=rows[y], mode="lines", name=f"{name} (per row)", opacity=0.3,
                            line={"color": color, "width": 1})
         means = table[name].dropna()
-        window = float(table.index[0])
         figure.add_scatter(x=[edge - window / 2 for edge in means.index], y=means.values, mode="lines+markers",
                            name=f"{name} (window mean)", line={"color": color, "width": 3})
     figure.update_layout(xaxis_title=x, yaxis_title=y, template="plotly_white", legend={"orientation": "h"})

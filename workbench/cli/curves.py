@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     if args.plot is not None:
         from workbench.analysis.curves import curves_figure
 
-        figure = curves_figure(curves, table, args.x, args.y)
+        figure = curves_figure(curves, table, args.x, args.y, args.window)
         atomic_write_text(args.plot, figure.to_html(include_plotlyjs=True, full_html=True))
         print(f"wrote {args.plot}")
     return 0
