@@ -238,7 +238,9 @@ WORKBENCH_FT = PPOConfig(
     target_kl=0.05,
     sampler_uniform_iterations=5,
     rollout_threads=1,
-    learner_threads=2,
+    # One learner thread: this model's ops are too small to share; two threads made PPO 1.4-1.6x slower
+    # here (benchmarks/ppo_throughput.py --set learner_threads=2).
+    learner_threads=1,
     learner_bf16=True,
 )
 
