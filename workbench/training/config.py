@@ -112,8 +112,9 @@ class PPOConfig:
     """Threads of the vector env's physics (None: the env's default)."""
     rollout_threads: int = 1
     """torch threads while acting during rollouts (small batches run fastest single-threaded)."""
-    learner_threads: int = 2
-    """torch threads during the PPO update."""
+    learner_threads: int = 1
+    """torch threads during the PPO update. One suits small models: two made ``workbench-ft`` PPO about 1.5x
+    slower on a 2-core CPU (``benchmarks/ppo_throughput.py --set learner_threads=2``)."""
     learner_bf16: bool = False
     """Run the learner's forward/backward matmuls in bfloat16 (torch.autocast; losses stay float32).
     ~1.7x faster on CPUs with AVX512-BF16; acting and evaluation stay float32."""
@@ -238,9 +239,6 @@ WORKBENCH_FT = PPOConfig(
     target_kl=0.05,
     sampler_uniform_iterations=5,
     rollout_threads=1,
-    # One learner thread: this model's ops are too small to share; two threads made PPO 1.4-1.6x slower
-    # here (benchmarks/ppo_throughput.py --set learner_threads=2).
-    learner_threads=1,
     learner_bf16=True,
 )
 
