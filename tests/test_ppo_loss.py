@@ -100,6 +100,20 @@ def test_return_scaler_resets_on_done_and_scales():
     assert scaler.returns.tolist() == [1.0, 2.0]
 
 
+def test_return_scaler_state_survives_a_checkpoint_round_trip_with_its_shape():
+    from workbench.training.checkpoint import from_storable, to_storable
+
+    fresh = ReturnScaler(num_envs=2, gamma=0.9)  # 0-d statistics before any update
+    stored = from_storable(to_storable(fresh.state_dict()))
+    assert np.shape(stored["rms"]["var"]) == ()
+    # A checkpoint of the old writer held the scalar statistics as shape (1,): still loads as a scalar.
+    old = {"returns": np.zeros(2), "rms": {"mean": np.array([1.5]), "var": np.array([4.0]), "count": 10.0}}
+    scaler = ReturnScaler(num_envs=2, gamma=0.9)
+    scaler.load_state_dict(old)
+    scaler(np.array([1.0, 2.0]), np.array([False, False]))
+    assert np.shape(scaler.rms.var) == () and isinstance(scaler.std, float)
+
+
 def test_robot_sampler_uniform_start_then_inverse_length():
     sampler = RobotSampler(2, mode="balanced", uniform_iterations=1, ema=1.0)
     sampler.record(np.array([0, 1]), np.array([100.0, 400.0]))

@@ -77,6 +77,20 @@ def test_specialists_are_single_robot_runs_and_a_rerun_skips_them(specialists, c
     assert "holds specialists of other robots" in capsys.readouterr().err
 
 
+def test_a_copied_specialists_folder_trains_on(specialists, tmp_path) -> None:
+    import shutil
+
+    copy = tmp_path / "copied"
+    shutil.copytree(specialists, copy)
+    assert main(["train-specialists", "--robots", "generated-train", "--max-robots", "2", "--total-steps", "1536",
+                 "--set", "num_envs=4", "--set", "num_steps=128", "--set", "minibatch_size=128",
+                 "--set", 'model_overrides={"hidden_dim": 32}', "--out", str(copy), "--no-progress"]) == 0
+    for name in ("gen-train-000", "gen-train-001"):
+        config = json.loads((copy / name / "config.json").read_text())
+        assert config["robots"] == str(copy / "robots" / f"{name}.xml") and config["total_steps"] == 1536
+        assert (copy / name / "metrics.csv").read_text().count("\n") == 1 + 3  # one iteration more
+
+
 def test_the_ensemble_acts_with_each_robots_own_specialist(specialists) -> None:
     from workbench.morphology import fingerprint, load_robots
 

@@ -31,7 +31,8 @@ _NDARRAY_TAG = "__ndarray__"
 def to_storable(value: Any) -> Any:
     """Nested dict/list/tuple with numpy arrays and scalars -> only tensors and Python primitives."""
     if isinstance(value, np.ndarray):
-        return {_NDARRAY_TAG: torch.from_numpy(np.ascontiguousarray(value).copy())}
+        # np.array, not np.ascontiguousarray: the latter turns a 0-d array into shape (1,).
+        return {_NDARRAY_TAG: torch.from_numpy(np.array(value, order="C", copy=True))}
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, dict):

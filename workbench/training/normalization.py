@@ -39,8 +39,11 @@ class RunningMeanStd:
         return {"mean": self.mean.copy(), "var": self.var.copy(), "count": self.count}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.mean = np.array(state["mean"], dtype=np.float64)
-        self.var = np.array(state["var"], dtype=np.float64)
+        # Reshaped to this instance's shape: checkpoints written before the 0-d fix of
+        # training/checkpoint.py hold a scalar statistic as shape (1,).
+        shape = np.shape(self.mean)
+        self.mean = np.array(state["mean"], dtype=np.float64).reshape(shape)
+        self.var = np.array(state["var"], dtype=np.float64).reshape(shape)
         self.count = float(state["count"])
 
 

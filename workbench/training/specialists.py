@@ -58,6 +58,17 @@ def _snapshot(robots: list, out_dir: Path) -> None:
                 raise WorkbenchError(f"robot {new.name} differs from the one its specialist was trained on", out_dir)
 
 
+def _relocated(saved: PPOConfig, config: PPOConfig) -> PPOConfig:
+    """``saved`` with the robot path of ``config`` where only the specialists folder moved.
+
+    A specialist's robot is ``OUT/robots/<name>.xml``, so a copied or moved OUT names it by another
+    path; :func:`_snapshot` has already checked that the robots' content is unchanged.
+    """
+    if saved.robots != config.robots and Path(saved.robots).name == Path(config.robots).name:
+        return saved.replace(robots=config.robots)
+    return saved
+
+
 def _finished_run(run_dir: Path, config: PPOConfig) -> SpecialistResult | None:
     """The result of a run in ``run_dir`` that already reached its own ``total_steps`` and that ``config``
     asks for again (read from its config.json, metrics.csv and policy.pt), else None."""
@@ -67,7 +78,7 @@ def _finished_run(run_dir: Path, config: PPOConfig) -> SpecialistResult | None:
 
     if not ((run_dir / POLICY_FILE).is_file() and (run_dir / CONFIG_FILE).is_file()):
         return None
-    saved = PPOConfig.load_json(run_dir / CONFIG_FILE)
+    saved = _relocated(PPOConfig.load_json(run_dir / CONFIG_FILE), config)
     last = last_metrics_row(run_dir)
     if last is None or int(last["env_steps"]) < saved.total_steps:
         return None
@@ -93,7 +104,7 @@ def _train_one(job: tuple[dict[str, Any], str]) -> SpecialistResult:
         return finished
     resume = (run_dir / CHECKPOINT_FILE).is_file()
     if resume:
-        saved = PPOConfig.load_json(run_dir / CONFIG_FILE)
+        saved = _relocated(PPOConfig.load_json(run_dir / CONFIG_FILE), config)
         config = resumed_config(saved, config.to_dict(), run_dir / CONFIG_FILE)
         if config != saved:
             config.save_json(run_dir / CONFIG_FILE)
