@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "collect",
     "distill",
     "dagger",
+    "average_weights",
     "results",
     "curves",
 )
