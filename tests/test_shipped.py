@@ -116,3 +116,30 @@ def test_app_pages_run_on_the_shipped_checkpoints(monkeypatch) -> None:
             pd.testing.assert_frame_equal(at.dataframe[0].value, pd.read_csv(CHECKPOINTS / "results-ft.csv"))
         else:
             assert len(at.get("plotly_chart")) >= 2  # the teacher's curve and the students'
+
+
+def test_averaged_hn_is_the_mean_of_its_rounds_and_its_figures_come_back() -> None:
+    """`distill-ft/hyperdistill-3x-dagger-avg` is `workbench average-weights` of rounds 2 and 3 of
+    `hyperdistill-3x-dagger`, and re-running it as `workbench results` did (deployed MLPs) gives the
+    shipped per-robot figures on the training robots."""
+    from workbench.analysis.evaluation import deployed_hypernetwork_adapter
+    from workbench.models.averaging import average_state_dicts
+
+    dagger = CHECKPOINTS / "distill-ft" / "hyperdistill-3x-dagger"
+    averaged = load_checkpoint(CHECKPOINTS / "distill-ft" / "hyperdistill-3x-dagger-avg" / "student.pt")
+    rounds = [load_checkpoint(dagger / f"round-{k}" / "student.pt").model.state_dict() for k in (2, 3)]
+    names = {name for name, _ in averaged.model.named_parameters()}
+    expected = average_state_dicts(rounds, names)
+    for key, value in averaged.model.state_dict().items():
+        assert torch.equal(value, expected[key]), key
+    assert [Path(p).parent.name for p in averaged.extra["averaged_from"]] == ["round-2", "round-3"]
+
+    index = json.loads((EVALS / "index.json").read_text())
+    entry = next(e for e in index["entries"]
+                 if e["method"] == "hyperdistill-3x-dagger-avg" and e["robot_set"] == "train")
+    assert entry["deployed"]
+    shipped = pd.read_csv(EVALS / entry["csv"])
+    robots = load_robots(CHECKPOINTS.parent / entry["robots_spec"])
+    policy = deployed_hypernetwork_adapter(CHECKPOINTS.parent / entry["policy"])
+    fresh = evaluate_policy(policy, robots, task=entry["task"], episodes=entry["episodes"], seed=entry["seed"])
+    np.testing.assert_allclose(fresh["mean_return"], shipped["mean_return"], rtol=1e-3, atol=1e-2)
