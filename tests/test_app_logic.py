@@ -27,6 +27,15 @@ def test_discovery_of_a_partly_trained_root(tiny_checkpoints, tmp_path) -> None:
     assert full.teacher == tiny_checkpoints / "teacher-ft" / "policy.pt" and not full.missing()
     assert [s.name for s in full.students] == ["hyperdistill", "mlp", "tf-compressed", "modumorph-compressed"]
     assert [s.name for s in full.hypernetworks] == ["hyperdistill"]
+    # A folder without config.json (a DAgger output, an averaged student): the checkpoint tells.
+    with_copy = tmp_path / "with-copy"
+    shutil.copytree(tiny_checkpoints, with_copy)
+    (with_copy / "distill-ft" / "hn-averaged").mkdir()
+    shutil.copy(tiny_checkpoints / "distill-ft" / "hyperdistill" / "student.pt", with_copy / "distill-ft" / "hn-averaged")
+    (with_copy / "distill-ft" / "mlp" / "config.json").unlink()
+    found = discover(with_copy)
+    assert [s.name for s in found.hypernetworks] == ["hyperdistill", "hn-averaged"]
+    assert {s.name: s.method for s in found.students}["mlp"] == "mlp"
     # A teacher still training (metrics, no policy.pt) and a student folder without a config.json.
     root = tmp_path / "checkpoints"
     (root / "teacher-ft").mkdir(parents=True)

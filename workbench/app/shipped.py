@@ -100,11 +100,25 @@ def _file(path: Path) -> Path | None:
 
 
 def _student_method(run_dir: Path) -> str:
+    """The run's ``config.json`` "student"; else the one its ``student.pt`` records (DAgger outputs and
+    averaged students have no config.json of their own); else the folder name."""
     try:
         method = json.loads((run_dir / "config.json").read_text()).get("student")
     except (OSError, ValueError, AttributeError):
-        method = None
+        method = _checkpoint_student(run_dir / "student.pt")
     return method if isinstance(method, str) and method else run_dir.name
+
+
+def _checkpoint_student(path: Path) -> str | None:
+    """``extra["distillation"]["student"]`` of a student checkpoint, read memory-mapped (the weights
+    are not loaded); None where the file is missing or unreadable."""
+    import torch
+
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        return payload["extra"]["distillation"]["student"]
+    except Exception:  # noqa: BLE001 - discovery never raises: an unreadable file has no method
+        return None
 
 
 def _student_sort_key(name: str) -> tuple[int, str]:
