@@ -12,8 +12,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="average the weights of checkpoints of one architecture (e.g. a student's last DAgger rounds)",
         description=(
             "Write one checkpoint whose learned parameters are the uniform mean of those of the given "
-            "checkpoints (same architecture; equal observation statistics). Averaging a student's last "
-            "DAgger rounds gave a better student than any single round here (checkpoints/README.md). "
+            "checkpoints (same architecture; equal observation statistics). The mean of the shipped HN's last "
+            "two DAgger rounds beat both rounds; for a wider HN it fell between them (checkpoints/README.md). "
             "The result is an ordinary checkpoint: evaluate, export-mlp and results accept it."
         ),
     )

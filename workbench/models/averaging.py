@@ -1,9 +1,9 @@
 """Uniform weight averaging of checkpoints of one architecture (e.g. a student's last DAgger rounds).
 
 Consecutive DAgger rounds fine-tune one network on growing data, so their weights stay in one basin
-and their average is itself a good network, usually better than any one of them (as stochastic
+and their average is itself a working network, sometimes better than each of them (as stochastic
 weight averaging and "model soups" found for other fine-tuning runs). Measured here in
-``checkpoints/README.md`` (HN rounds 2 and 3 of ``distill-ft/hyperdistill-3x-dagger``).
+``checkpoints/README.md``: better than both rounds for the shipped HN, between them for a wider one.
 
 Only learned parameters are averaged. Buffers (the observation normaliser's statistics) must be
 equal in every checkpoint: an average of normalisers would describe no data, so it is refused.
