@@ -50,8 +50,8 @@ def average_state_dicts(
         if any(tensor.shape != reference.shape for tensor in tensors):
             raise ValueError(f"{key} has different shapes")
         if key in parameter_names:
-            total = torch.stack([tensor.to(torch.float64) for tensor in tensors]).mean(dim=0)
-            averaged[key] = total.to(reference.dtype)
+            mean = torch.stack([tensor.to(torch.float64) for tensor in tensors]).mean(dim=0)
+            averaged[key] = mean.to(reference.dtype)
         else:
             if any(not torch.equal(tensor, reference) for tensor in tensors):
                 raise ValueError(f"buffer {key} differs (averaging needs equal observation statistics)")
