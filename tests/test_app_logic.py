@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from workbench.app.policies import GENERATED_MLP, RANDOM, load_for_robot, shipped_policies, single_step
@@ -36,6 +37,14 @@ def test_discovery_of_a_partly_trained_root(tiny_checkpoints, tmp_path) -> None:
     found = discover(with_copy)
     assert [s.name for s in found.hypernetworks] == ["hyperdistill", "hn-averaged"]
     assert {s.name: s.method for s in found.students}["mlp"] == "mlp"
+    # The best HN by the results table's training-robot return (the copy is not in the table: the first).
+    assert full.best_hypernetwork().name == "hyperdistill" and found.best_hypernetwork().name == "hyperdistill"
+    table = pd.read_csv(with_copy / "results-ft.csv")
+    extra = table[table["method"] == "hyperdistill"].assign(method="hn-averaged")
+    extra["mean_return"] = extra["mean_return"] + 1.0
+    pd.concat([table, extra]).to_csv(with_copy / "results-ft.csv", index=False)
+    assert discover(with_copy).best_hypernetwork().name == "hn-averaged"
+    assert discover(with_copy).best_hypernetwork("no-such-set").name == "hyperdistill"
     # A teacher still training (metrics, no policy.pt) and a student folder without a config.json.
     root = tmp_path / "checkpoints"
     (root / "teacher-ft").mkdir(parents=True)

@@ -63,7 +63,11 @@ def _choose_checkpoint() -> Path | None:
     if not options:
         show_missing(shipped, "No distilled HyperDistill student is shipped yet "
                      f"(expected `{shipped.root}/distill-ft/hyperdistill/student.pt`); type the path of one below.")
-    choice = st.selectbox("Hypernetwork checkpoint", [*options, TYPED_PATH], key="hn_choice")
+    best = shipped.best_hypernetwork()
+    labels = [*options, TYPED_PATH]
+    default = next((i for i, label in enumerate(labels) if best is not None and options.get(label) == best.checkpoint), 0)
+    choice = st.selectbox("Hypernetwork checkpoint", labels, index=default, key="hn_choice",
+                          help="preselected: the one with the best return on the training robots in the results table")
     if choice != TYPED_PATH:
         return options[choice]
     typed = st.text_input("Path to a HyperDistill checkpoint (.pt)", key="hn_path").strip()

@@ -83,6 +83,23 @@ class Shipped:
         """Finished HyperDistill students (they can generate MLPs)."""
         return tuple(s for s in self.students if s.is_hypernetwork and s.checkpoint is not None)
 
+    def best_hypernetwork(self, robot_set: str = "train") -> StudentRun | None:
+        """The finished HyperDistill student with the highest mean return on ``robot_set`` in the results
+        table (the first one where the table is absent or does not list any of them)."""
+        candidates = self.hypernetworks
+        if not candidates:
+            return None
+        try:
+            table = read_table(self.results) if self.results is not None else None
+        except WorkbenchError:
+            table = None
+        if table is not None and {"method", "robot_set", "mean_return"} <= set(table.columns):
+            rows = table[table["robot_set"] == robot_set].set_index("method")["mean_return"]
+            scored = [run for run in candidates if run.name in rows.index]
+            if scored:
+                return max(scored, key=lambda run: float(rows[run.name]))
+        return candidates[0]
+
     def missing(self) -> list[str]:
         """What is not there yet, one short item per kind of file."""
         items = []
