@@ -34,7 +34,10 @@ def test_discovery_of_a_partly_trained_root(tiny_checkpoints, tmp_path) -> None:
     (with_copy / "distill-ft" / "hn-averaged").mkdir()
     shutil.copy(tiny_checkpoints / "distill-ft" / "hyperdistill" / "student.pt", with_copy / "distill-ft" / "hn-averaged")
     (with_copy / "distill-ft" / "mlp" / "config.json").unlink()
+    (with_copy / "distill-ft" / "broken").mkdir()
+    (with_copy / "distill-ft" / "broken" / "student.pt").write_bytes(b"not a checkpoint")
     found = discover(with_copy)
+    assert {s.name: s.method for s in found.students}["broken"] == "broken"  # unreadable: the folder name
     assert [s.name for s in found.hypernetworks] == ["hyperdistill", "hn-averaged"]
     assert {s.name: s.method for s in found.students}["mlp"] == "mlp"
     # The best HN by the results table's training-robot return (the copy is not in the table: the first).

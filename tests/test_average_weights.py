@@ -7,7 +7,7 @@ import torch
 
 from workbench.cli import main
 from workbench.models import build_policy, get_model_config, load_checkpoint, save_checkpoint
-from workbench.models.averaging import average_state_dicts
+from workbench.models.averaging import StateDictMismatch, average_state_dicts
 from workbench.models.synthetic import synthetic_obs
 
 
@@ -17,11 +17,12 @@ def test_average_state_dicts_hand_computed() -> None:
     c = {"w": torch.tensor([2.0, 1.0]), "n": torch.tensor([5.0])}
     averaged = average_state_dicts([a, b, c], parameter_names={"w"})
     assert torch.equal(averaged["w"], torch.tensor([2.0, 3.0])) and torch.equal(averaged["n"], torch.tensor([5.0]))
-    with pytest.raises(ValueError, match="buffer n differs"):
-        average_state_dicts([a, {"w": b["w"], "n": torch.tensor([6.0])}], parameter_names={"w"})
-    with pytest.raises(ValueError, match="w has different shapes"):
+    with pytest.raises(StateDictMismatch, match="state 2: buffer n differs") as raised:
+        average_state_dicts([a, b, {"w": b["w"], "n": torch.tensor([6.0])}], parameter_names={"w"})
+    assert raised.value.index == 2
+    with pytest.raises(StateDictMismatch, match="state 1: w has a different shape"):
         average_state_dicts([a, {"w": torch.zeros(3), "n": a["n"]}], parameter_names={"w"})
-    with pytest.raises(ValueError, match="differs in its entries"):
+    with pytest.raises(StateDictMismatch, match="differs in its entries"):
         average_state_dicts([a, {"w": b["w"]}], parameter_names={"w"})
 
 
@@ -72,7 +73,7 @@ def test_bad_inputs_are_one_line_errors(tmp_path, capsys) -> None:
     junk.write_bytes(b"not a checkpoint")
     cases = [
         ([student, mlp], "not of the same architecture"),
-        ([student, other_stats_path], "differs (averaging needs equal observation statistics)"),
+        ([student, other_stats_path, student], "differs (averaging needs equal observation statistics)"),
         ([student, junk], "not a workbench checkpoint"),
         ([student], "at least two checkpoints"),
     ]
@@ -80,4 +81,6 @@ def test_bad_inputs_are_one_line_errors(tmp_path, capsys) -> None:
         assert main(["average-weights", *map(str, inputs), "--out", str(tmp_path / "out.pt")]) == 2
         err = capsys.readouterr().err
         assert message in err and err.count("\n") == 1, err
+        if message.startswith("differs (averaging"):
+            assert err.startswith(f"error: {other_stats_path}:"), err  # the file that differs is named
     assert not (tmp_path / "out.pt").exists()

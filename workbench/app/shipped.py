@@ -127,15 +127,15 @@ def _student_method(run_dir: Path) -> str:
 
 
 def _checkpoint_student(path: Path) -> str | None:
-    """``extra["distillation"]["student"]`` of a student checkpoint, read memory-mapped (the weights
-    are not loaded); None where the file is missing or unreadable."""
-    import torch
+    """The student method recorded in a student checkpoint (weights not loaded); None where the file
+    is missing, unreadable or records none."""
+    from workbench.models.checkpoint import read_checkpoint_extra
 
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-        return payload["extra"]["distillation"]["student"]
-    except Exception:  # noqa: BLE001 - discovery never raises: an unreadable file has no method
+        record = read_checkpoint_extra(path).get("distillation")
+    except WorkbenchError:  # discovery never raises: an unreadable file has no method
         return None
+    return record.get("student") if isinstance(record, dict) else None
 
 
 def _student_sort_key(name: str) -> tuple[int, str]:

@@ -21,6 +21,15 @@ from workbench.errors import WorkbenchError
 from workbench.models.checkpoint import load_checkpoint, save_checkpoint
 
 
+class StateDictMismatch(ValueError):
+    """State ``index`` (0-based) cannot be averaged with the first: ``problem`` says why."""
+
+    def __init__(self, index: int, problem: str) -> None:
+        super().__init__(f"state {index}: {problem}")
+        self.index = index
+        self.problem = problem
+
+
 def average_state_dicts(
     states: Sequence[Mapping[str, torch.Tensor]], parameter_names: set[str]
 ) -> dict[str, torch.Tensor]:
@@ -35,7 +44,8 @@ def average_state_dicts(
         One state dict; an averaged tensor keeps its dtype (the mean is taken in float64).
 
     Raises:
-        ValueError naming the first key that differs in presence, shape or (for buffers) value.
+        ValueError for no states; :class:`StateDictMismatch` naming the first state and key that
+        differ from the first state in presence, shape or (for buffers) value.
     """
     if not states:
         raise ValueError("no state dicts to average")
@@ -43,18 +53,19 @@ def average_state_dicts(
     for index, state in enumerate(states[1:], start=1):
         if state.keys() != first.keys():
             missing = sorted(set(first) ^ set(state))[0]
-            raise ValueError(f"state {index} differs in its entries ({missing})")
+            raise StateDictMismatch(index, f"differs in its entries ({missing})")
     averaged: dict[str, torch.Tensor] = {}
     for key, reference in first.items():
         tensors = [state[key] for state in states]
-        if any(tensor.shape != reference.shape for tensor in tensors):
-            raise ValueError(f"{key} has different shapes")
+        for index, tensor in enumerate(tensors[1:], start=1):
+            if tensor.shape != reference.shape:
+                raise StateDictMismatch(index, f"{key} has a different shape")
+            if key not in parameter_names and not torch.equal(tensor, reference):
+                raise StateDictMismatch(index, f"buffer {key} differs (averaging needs equal observation statistics)")
         if key in parameter_names:
             mean = torch.stack([tensor.to(torch.float64) for tensor in tensors]).mean(dim=0)
             averaged[key] = mean.to(reference.dtype)
         else:
-            if any(not torch.equal(tensor, reference) for tensor in tensors):
-                raise ValueError(f"buffer {key} differs (averaging needs equal observation statistics)")
             averaged[key] = reference.clone()
     return averaged
 
@@ -79,8 +90,9 @@ def average_checkpoints(paths: Sequence[str | Path], out: str | Path) -> nn.Modu
     names = {name for name, _ in model.named_parameters()}
     try:
         state = average_state_dicts([checkpoint.model.state_dict() for checkpoint in checkpoints], names)
-    except ValueError as error:
-        raise WorkbenchError(f"cannot be averaged with {reference.path}: {error}", checkpoints[-1].path) from None
+    except StateDictMismatch as error:
+        raise WorkbenchError(f"cannot be averaged with {reference.path}: {error.problem}",
+                             checkpoints[error.index].path) from None
     model.load_state_dict(state)
     extra = dict(checkpoints[-1].extra)
     extra["averaged_from"] = [str(path) for path in paths]

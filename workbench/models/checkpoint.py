@@ -84,14 +84,16 @@ def save_checkpoint(path: str | Path, model: nn.Module, extra: dict[str, Any] | 
     return path
 
 
-def _read(path: Path) -> dict[str, Any]:
+def _read(path: Path, mmap: bool = False) -> dict[str, Any]:
+    """The validated payload of a checkpoint file; ``mmap`` maps the tensors instead of reading them
+    (for callers that only want the header or ``extra``)."""
     if not path.is_file():
         raise WorkbenchError("no such checkpoint file", path=path)
     with open(path, "rb") as fh:
         magic = fh.read(4)
     is_zip = magic.startswith(b"PK")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        payload = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
     except Exception as error:  # noqa: BLE001 - any failure to read is a bad checkpoint
         if is_zip and not zipfile.is_zipfile(path):
             raise WorkbenchError("checkpoint is truncated or corrupt (cannot read the archive)", path=path) from None
@@ -135,6 +137,12 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     return Checkpoint(model=model, kind=payload["kind"], config=config, critic_config=critic_config,
                       extra=payload.get("extra") or {}, workbench_version=payload.get("workbench_version", ""),
                       path=str(path))
+
+
+def read_checkpoint_extra(path: str | Path) -> dict[str, Any]:
+    """What was stored with a checkpoint (``extra``: distillation record, averaged_from, ...) without
+    loading its weights; WorkbenchError as :func:`load_checkpoint` for bad files."""
+    return dict(_read(Path(path), mmap=True).get("extra") or {})
 
 
 def load_policy(path: str | Path) -> nn.Module:
