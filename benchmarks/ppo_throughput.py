@@ -10,6 +10,11 @@ The machine may be shared, so (a) is measured before and after (b) and the mean 
 Ends with ``ppo_fraction_of_sim_rate: X`` (b / a). Benchmarks are not tests: nothing here
 asserts timings.
 
+When the trainer's physics uses fewer threads than the machine has (``overlap_rollout`` gives
+the simulation one core and the learner the other), (a) is measured with those threads, as the
+trainer runs; the simulation on every core is printed beside it as a reference, with PPO's
+fraction of that.
+
     python benchmarks/ppo_throughput.py [--config workbench-ft] [--robots generated-train]
         [--max-robots 20] [--iterations 4] [--seconds 4] [--set KEY=VALUE ...]
 """
@@ -103,6 +108,9 @@ def main() -> None:
     sim_after = sim_rate(robots, config, args.seconds)
     print(f"raw batched simulation (after):  {sim_after:,.0f} env steps/s")
     sim = 0.5 * (sim_before + sim_after)
+    all_cores = None
+    if config.sim_threads is not None and config.sim_threads < (os.cpu_count() or 1):
+        all_cores = sim_rate(robots, config.replace(sim_threads=None), args.seconds)
 
     sim_t = sum(r["sim_time_s"] for r in rows)
     pol_t = sum(r["policy_time_s"] for r in rows)
@@ -113,6 +121,16 @@ def main() -> None:
         f"PPO time split: simulation {sim_t / total:.0%}, acting (policy forward + bookkeeping) {pol_t / total:.0%}, "
         f"learner {learn_t / total:.0%} (mean epochs run {epochs:.2f})"
     )
+    n = len(rows)
+    print(
+        f"per iteration ({config.batch_size} samples): rollout {(sim_t + pol_t) / n:.2f} s, learner {learn_t / n:.2f} s, "
+        f"wall {elapsed / n:.2f} s" + (" (rollout and learner overlap)" if config.overlap_rollout else "")
+    )
+    if all_cores is not None:
+        print(
+            f"reference: the simulation on all {os.cpu_count()} cores runs {all_cores:,.0f} env steps/s; "
+            f"PPO is {ppo / all_cores:.3f} of that"
+        )
     print(f"raw_sim_steps_per_s: {sim:.0f}")
     print(f"ppo_samples_per_s: {ppo:.0f}")
     print(f"ppo_fraction_of_sim_rate: {ppo / sim:.3f}")

@@ -42,6 +42,37 @@ def test_policy_loss_hand_computed():
     assert terms.clip_fraction.item() == pytest.approx(2 / 3)
 
 
+def test_decoupled_policy_loss_weights_by_the_behaviour_policy_hand_computed():
+    ratios = torch.tensor([1.5, 0.5, 1.1], dtype=torch.float64)
+    proximal = torch.tensor([-1.0, -2.0, -3.0], dtype=torch.float64)
+    behaviour_ratio = torch.tensor([2.0, 1.0, 0.5], dtype=torch.float64)  # pi_prox / pi_behaviour
+    common = dict(
+        new_log_prob=(proximal + torch.log(ratios)).requires_grad_(),
+        old_log_prob=proximal,
+        advantages=torch.tensor([1.0, -2.0, 3.0], dtype=torch.float64),
+        new_values=torch.tensor([1.0, 1.1, 1.0], dtype=torch.float64),
+        old_values=torch.tensor([0.0, 1.0, 2.0], dtype=torch.float64),
+        returns=torch.tensor([2.0, 0.0, 2.0], dtype=torch.float64),
+        clip_coef=0.2,
+        value_clip_coef=0.2,
+        value_coef=0.5,
+    )
+    terms = ppo_loss(**common, behaviour_log_prob=proximal - torch.log(behaviour_ratio))
+    # clipped terms as in the plain case (-1.2, 1.6, -3.3), weighted 2, 1, 0.5
+    assert terms.policy.item() == pytest.approx((2 * -1.2 + 1.6 + 0.5 * -3.3) / 3)
+    # clipping and the KL estimate are measured against the proximal policy, not the behaviour one
+    assert terms.clip_fraction.item() == pytest.approx(2 / 3)
+    assert terms.approx_kl.item() == pytest.approx(_loss().approx_kl.item())
+    # a behaviour policy equal to the proximal one is ordinary PPO
+    same = ppo_loss(**common, behaviour_log_prob=proximal)
+    assert same.policy.item() == pytest.approx(_loss().policy.item())
+    # the weight carries no gradient: d loss / d new_log_prob = w * d(plain) (sample 2 unclipped: -A r / 3)
+    terms.policy.backward()
+    grad = common["new_log_prob"].grad
+    assert grad[2].item() == pytest.approx(0.5 * -3.0 * 1.1 / 3)
+    assert grad[0].item() == 0.0  # clipped
+
+
 def test_value_loss_clipped_and_unclipped_hand_computed():
     terms = _loss()
     # clipped predictions: 0.2, 1.1, 1.8 -> errors 3.24, 1.21, 0.04; unclipped errors 1, 1.21, 1

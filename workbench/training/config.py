@@ -118,6 +118,13 @@ class PPOConfig:
     learner_bf16: bool = False
     """Run the learner's forward/backward matmuls in bfloat16 (torch.autocast; losses stay float32).
     ~1.7x faster on CPUs with AVX512-BF16; acting and evaluation stay float32."""
+    overlap_rollout: bool = False
+    """Collect the next rollout while the learner updates on the previous one (a learner thread beside
+    the simulation), so both cores work all the time. The data are then one update old: the loss is
+    decoupled PPO (``training/ppo.py``), clipped around the learner's current policy and weighted by
+    the behaviour policy's probabilities. The last rollout of a run is learned from only if the run is
+    extended (``--resume`` with more steps). Needs ``rollout_threads == learner_threads`` (the torch
+    thread count is one per process)."""
     share_context: bool = True
     """Compute the actor's morphology-only part (ModuMorph hypernetworks, fixed attention) once per robot
     per batch instead of once per sample (same function, much cheaper; see training/context_sharing.py)."""
@@ -154,6 +161,8 @@ class PPOConfig:
             problems.append("device must be cpu or cuda")
         if not 0.0 <= self.lr_warmup_fraction < 1.0:
             problems.append("lr_warmup_fraction must be in [0, 1)")
+        if self.overlap_rollout and self.rollout_threads != self.learner_threads:
+            problems.append("overlap_rollout needs rollout_threads == learner_threads")
         if problems:
             raise WorkbenchError(f"invalid training configuration {self.name!r}: " + "; ".join(problems))
         return self
@@ -255,6 +264,7 @@ WORKBENCH_SPECIALIST = WORKBENCH_FT.replace(
     minibatch_size=64,
     sim_threads=1,
     learner_threads=1,
+    overlap_rollout=False,  # specialists train side by side, one core each
 )
 
 NAMED_CONFIGS: dict[str, PPOConfig] = {c.name: c for c in (PAPER_FT, WORKBENCH_FT, WORKBENCH_SPECIALIST)}

@@ -104,20 +104,31 @@ def ppo_loss(
     clip_coef: float,
     value_clip_coef: float | None,
     value_coef: float,
+    behaviour_log_prob: torch.Tensor | None = None,
 ) -> PPOLossTerms:
     """Clipped-surrogate policy loss plus (clipped) value loss; every input is (B,).
 
-    policy = mean(max(-A * r, -A * clip(r, 1 - eps, 1 + eps))),  r = exp(new_log_prob - old_log_prob)
+    policy = mean(w * max(-A * r, -A * clip(r, 1 - eps, 1 + eps))),  r = exp(new_log_prob - old_log_prob)
     value  = 0.5 * mean(max((v - R)^2, (v_old + clip(v - v_old, -c, c) - R)^2))   (no clip: 0.5 * mean((v - R)^2))
     total  = policy + value_coef * value
     approx_kl = mean((r - 1) - log r)   (Schulman's low-variance estimator of KL(old || new))
     clip_fraction = mean(|r - 1| > eps)
+
+    ``w`` is 1 in ordinary PPO, where ``old_log_prob`` is the policy that acted. When the data
+    were collected by an older policy (``behaviour_log_prob``, e.g. one update behind when the
+    rollout overlaps the update), ``old_log_prob`` is the proximal policy the step is clipped
+    around (the weights at the start of this update) and w = exp(old_log_prob -
+    behaviour_log_prob) corrects for the behaviour policy: decoupled PPO (Hilton et al., 2022,
+    "Batch size-invariance for policy optimization"). ``w`` carries no gradient.
     """
     log_ratio = new_log_prob - old_log_prob
     ratio = torch.exp(log_ratio)
     surrogate = -advantages * ratio
     surrogate_clipped = -advantages * torch.clamp(ratio, 1.0 - clip_coef, 1.0 + clip_coef)
-    policy_loss = torch.max(surrogate, surrogate_clipped).mean()
+    per_sample = torch.max(surrogate, surrogate_clipped)
+    if behaviour_log_prob is not None:
+        per_sample = per_sample * torch.exp(old_log_prob - behaviour_log_prob).detach()
+    policy_loss = per_sample.mean()
 
     value_error = (new_values - returns) ** 2
     if value_clip_coef is not None:

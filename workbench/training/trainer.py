@@ -20,6 +20,10 @@ The algorithm, top to bottom (one iteration = ``PPOTrainer.iteration_step``):
    rollout and the update above saw the same normalisation), the robot sampler with
    the finished episodes' lengths.
 
+With ``overlap_rollout`` steps 1 and 3-4 run side by side: a learner thread updates on the
+previous rollout while the main thread collects the next one with a copy of the weights from
+before that update (see ``PPOTrainer._overlapped_step``).
+
 Everything random draws from generators whose states are saved in the checkpoint,
 so a run that is interrupted and resumed ends with exactly the weights of one that
 never stopped (same seed, CPU).
@@ -27,10 +31,12 @@ never stopped (same seed, CPU).
 
 from __future__ import annotations
 
+import copy
 import math
 import random
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
@@ -53,6 +59,10 @@ from workbench.training.sampler import RobotSampler
 from workbench.training.schedule import cosine_with_warmup
 
 CHECKPOINT_FILE = "checkpoint.pt"
+# What ``PPOTrainer.update`` reads from a rollout (kept between iterations when overlapped) and the
+# statistics it returns (NaN on an overlapped run's first iteration, which has nothing to learn from).
+LEARNER_BATCH_KEYS = ("obs", "actions", "log_probs", "values", "next_values", "rewards", "terminated", "dones")
+UPDATE_STATS = ("policy_loss", "value_loss", "approx_kl", "clip_fraction", "epochs_run", "lr", "explained_variance")
 POLICY_FILE = "policy.pt"
 CONFIG_FILE = "config.json"
 ACTION_MASK = "action_mask"
@@ -206,6 +216,12 @@ class PPOTrainer:
         torch.manual_seed(config.seed)
         self.generator = torch.Generator()  # action noise and minibatch order, always on CPU
         self.generator.manual_seed(config.seed + 1)
+        # Overlapped, the learner thread draws minibatch orders while the rollout draws noise: two
+        # streams, so the results do not depend on how the threads interleave.
+        self.minibatch_generator = self.generator
+        if config.overlap_rollout:
+            self.minibatch_generator = torch.Generator()
+            self.minibatch_generator.manual_seed(config.seed + 2)
 
         if robots is None and resume and self.run_dir is not None:
             robots = load_robot_snapshot(self.run_dir)  # the run's own copy of its robots
@@ -235,7 +251,15 @@ class PPOTrainer:
         self.sharing = ContextSharing(
             self.model, obs_to_torch(self.next_obs, self.device), enabled=config.share_context
         )
-        self._rollout_cache = RolloutContextCache(self.sharing)
+        # The model that acts in rollouts: the learner's own, or (overlapped) a copy synchronised at
+        # the end of every iteration, which the learner thread never touches.
+        self.acting_model = self.model
+        acting_sharing = self.sharing
+        if config.overlap_rollout:
+            self.acting_model = copy.deepcopy(self.model)
+            acting_sharing = ContextSharing(self.acting_model, None, enabled=config.share_context)
+        self._rollout_cache = RolloutContextCache(acting_sharing)
+        self._pending_batch: dict[str, Any] | None = None  # overlapped: collected, not yet learned from
 
         if config.init_policy is not None and not resume:
             load_initial_actor(self.model, config.init_policy)
@@ -243,12 +267,17 @@ class PPOTrainer:
             if self.run_dir is None:
                 raise WorkbenchError("resume needs a run directory")
             self.load_state_dict(load_run_checkpoint(self.run_dir / CHECKPOINT_FILE))
+        self._sync_acting_model()
         self._metrics: MetricsWriter | None = None
         self._tensorboard = tensorboard
 
     # -----------------------------------------------------------------------------------------
     # 1. Rollout
     # -----------------------------------------------------------------------------------------
+    def _sync_acting_model(self) -> None:
+        if self.acting_model is not self.model:
+            self.acting_model.load_state_dict(self.model.state_dict())
+
     def _apply_robot_probabilities(self) -> None:
         probabilities = self.sampler.probabilities(self.iteration)
         if probabilities is not None or self.config.robot_sampling == "fixed":
@@ -273,7 +302,7 @@ class PPOTrainer:
         cfg = self.config
         T, N = cfg.num_steps, cfg.num_envs
         torch.set_num_threads(cfg.rollout_threads)
-        self.model.eval()
+        self.acting_model.eval()
         self._rollout_cache.clear()  # the weights changed since the last rollout
         obs_buffers: dict[str, torch.Tensor] = {
             key: torch.empty((T, N, *np.shape(value)[1:]), dtype=torch.float32) for key, value in self.next_obs.items()
@@ -396,6 +425,14 @@ class PPOTrainer:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
 
+        # Overlapped rollouts were collected by the weights before the last update: clip around the
+        # current weights (the proximal policy) and weight by the behaviour policy (decoupled PPO).
+        behaviour_log_probs = None
+        old_log_probs = flat["log_probs"]
+        if cfg.overlap_rollout:
+            behaviour_log_probs = old_log_probs
+            old_log_probs = self._proximal_log_probs(flat_obs, flat["actions"])
+
         self.model.train()
         sums = {"policy_loss": 0.0, "value_loss": 0.0, "approx_kl": 0.0, "clip_fraction": 0.0}
         steps = 0
@@ -403,7 +440,7 @@ class PPOTrainer:
         stop = False
         critic_only = self.iteration < cfg.critic_warmup_iterations
         for _epoch in range(cfg.epochs):
-            order = torch.randperm(size, generator=self.generator)
+            order = torch.randperm(size, generator=self.minibatch_generator)
             for start in range(0, minibatches_per_epoch * cfg.minibatch_size, cfg.minibatch_size):
                 index = order[start : start + cfg.minibatch_size].to(self.device)
                 mb_obs = {key: value[index] for key, value in flat_obs.items()}
@@ -416,7 +453,7 @@ class PPOTrainer:
                     mb_adv = normalize_advantages(mb_adv)
                 terms = ppo_loss(
                     new_log_prob,
-                    flat["log_probs"][index],
+                    old_log_probs[index],
                     mb_adv,
                     value,
                     flat["values"][index],
@@ -424,6 +461,7 @@ class PPOTrainer:
                     cfg.clip_coef,
                     cfg.value_clip_coef,
                     cfg.value_coef,
+                    behaviour_log_prob=None if behaviour_log_probs is None else behaviour_log_probs[index],
                 )
                 if cfg.target_kl is not None and float(terms.approx_kl) > cfg.target_kl:
                     stop = True  # this minibatch moved too far: do not apply it, end the update
@@ -454,17 +492,63 @@ class PPOTrainer:
                 self.model.update_normalizer(flat_obs)
         return stats
 
+    def _proximal_log_probs(self, flat_obs: dict[str, torch.Tensor], actions: torch.Tensor) -> torch.Tensor:
+        """(B,) log-probabilities of the batch's actions under the current weights (eval mode, no grad,
+        the learner's precision), in minibatch-sized chunks."""
+        cfg = self.config
+        size = actions.shape[0]
+        out = torch.empty(size, device=actions.device)
+        self.model.eval()
+        with torch.no_grad():
+            for start in range(0, size, cfg.minibatch_size):
+                chunk = slice(start, start + cfg.minibatch_size)
+                mb_obs = {key: value[chunk] for key, value in flat_obs.items()}
+                with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=cfg.learner_bf16):
+                    mean, _ = self._forward(mb_obs)
+                out[chunk] = gaussian_log_prob(mean.float(), self.action_std, actions[chunk], mb_obs[ACTION_MASK])
+        return out
+
     # -----------------------------------------------------------------------------------------
     # One iteration, the loop, checkpoints
     # -----------------------------------------------------------------------------------------
+    def _timed_update(self, batch: dict[str, Any]) -> tuple[dict[str, float], float]:
+        start = time.perf_counter()
+        stats = self.update(batch)
+        return stats, time.perf_counter() - start
+
+    def _sequential_step(self) -> tuple[dict[str, Any], dict[str, float], float]:
+        batch = self.collect_rollout()
+        stats, learner_time = self._timed_update(batch)
+        return batch, stats, learner_time
+
+    def _overlapped_step(self) -> tuple[dict[str, Any], dict[str, float], float]:
+        """Rollout k (acting copy = weights k) beside the update on rollout k-1 (weights k -> k+1).
+
+        The first iteration of a run has nothing to learn from yet. Both sides draw from their own
+        generators and touch disjoint state (the learner: model, optimizer, normaliser; the rollout:
+        env, acting copy, sampler, return scaler), so the result does not depend on timing.
+        """
+        pending = self._pending_batch
+        if pending is None:
+            batch = self.collect_rollout()
+            stats = {key: float("nan") for key in UPDATE_STATS}
+            stats["epochs_run"] = 0.0
+            learner_time = 0.0
+        else:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ppo-learner") as pool:
+                learner = pool.submit(self._timed_update, pending)
+                batch = self.collect_rollout()
+                stats, learner_time = learner.result()
+        self._pending_batch = {key: batch[key] for key in LEARNER_BATCH_KEYS}
+        self._sync_acting_model()
+        return batch, stats, learner_time
+
     def iteration_step(self) -> dict[str, Any]:
         wall_start = time.perf_counter()
         self._apply_robot_probabilities()
         T, N = self.config.num_steps, self.config.num_envs
-        batch = self.collect_rollout()
-        learn_start = time.perf_counter()
-        stats = self.update(batch)
-        learner_time = time.perf_counter() - learn_start
+        step = self._overlapped_step if self.config.overlap_rollout else self._sequential_step
+        batch, stats, learner_time = step()
         self.iteration += 1
         elapsed = time.perf_counter() - wall_start
         self.wall_time += elapsed
@@ -563,7 +647,13 @@ class PPOTrainer:
             "next_obs": {key: np.array(value, copy=True) for key, value in self.next_obs.items()},
             "recent_returns": list(self.recent_returns),
             "recent_lengths": list(self.recent_lengths),
+            **self._overlap_state(),
         }
+
+    def _overlap_state(self) -> dict[str, Any]:
+        if not self.config.overlap_rollout:
+            return {}
+        return {"minibatch_generator": self.minibatch_generator.get_state(), "pending_batch": self._pending_batch}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         saved = state.get("robot_digests")
@@ -589,6 +679,9 @@ class PPOTrainer:
             self.recent_returns.extend(state["recent_returns"])
             self.recent_lengths.clear()
             self.recent_lengths.extend(state["recent_lengths"])
+            if self.config.overlap_rollout:
+                self.minibatch_generator.set_state(state["minibatch_generator"])
+                self._pending_batch = state["pending_batch"]
         except (KeyError, RuntimeError, ValueError, TypeError) as error:
             first_line = str(error).strip().splitlines()[0] if str(error).strip() else error.__class__.__name__
             raise WorkbenchError(f"checkpoint does not match this run ({first_line[:160]})") from None
