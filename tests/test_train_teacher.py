@@ -218,6 +218,11 @@ def test_named_configurations():
     with pytest.raises(WorkbenchError):
         get_training_config("workbench-ft", minibatch_size=10**9)
     assert PPOConfig.from_dict(paper.to_dict()) == paper
+    # the CPU configuration overlaps rollout and update on one thread each; None restores the env default
+    workbench = get_training_config("workbench-ft")
+    assert workbench.overlap_rollout and workbench.sim_threads == workbench.learner_threads == workbench.rollout_threads == 1
+    assert get_training_config("workbench-ft", sim_threads=None).sim_threads is None
+    assert not get_training_config("workbench-specialist").overlap_rollout
 
 
 def test_run_keeps_its_robots_and_refuses_changed_ones(tmp_path):

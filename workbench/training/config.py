@@ -113,8 +113,9 @@ class PPOConfig:
     rollout_threads: int = 1
     """torch threads while acting during rollouts (small batches run fastest single-threaded)."""
     learner_threads: int = 1
-    """torch threads during the PPO update. One suits small models: two made ``workbench-ft`` PPO about 1.5x
-    slower on a 2-core CPU (``benchmarks/ppo_throughput.py --set learner_threads=2``)."""
+    """torch threads during the PPO update. One suits small models: two made ``workbench-ft`` PPO (then
+    sequential, 4 epochs x 256) about 1.5x slower on a 2-core CPU (``benchmarks/ppo_throughput.py --set
+    learner_threads=2``)."""
     learner_bf16: bool = False
     """Run the learner's forward/backward matmuls in bfloat16 (torch.autocast; losses stay float32).
     ~1.7x faster on CPUs with AVX512-BF16; acting and evaluation stay float32."""
@@ -223,15 +224,19 @@ PAPER_FT = PPOConfig(
 )
 
 # Sized for the 2-core CPU of the workbench machine (a few hours of training, resumed across
-# sittings). The ModuMorph learner costs ~120 us per sample and epoch on one core even with the
-# per-robot context sharing, so it takes most of the time (84% in benchmarks/ppo_throughput.py).
-# 4 epochs x 256: what both FT teacher runs used. More Adam steps per sample learn more per sample
-# (on one published robot with an MLP, 10 x 64 learnt 1.8-2.6x more than 4 x 256 by 0.5-0.75M
-# steps) but this learner cannot afford 10 x 64; 2 x 512 runs ~2.5x more samples/s with half the
-# steps per sample. lr 3e-4 is the reference's; the KL early stop cut 19% of the shipped teacher's
-# updates short. bfloat16 learner matmuls: ~1.3x more samples/s, same learning curve on a
-# single-robot check. Robots: the first 12 of generated-train in the recommended command
-# (--max-robots 12).
+# sittings). The ModuMorph learner costs ~100 us per sample and epoch on one core even with the
+# per-robot context sharing, so it took most of the time (74% in benchmarks/ppo_throughput.py with
+# 4 epochs x 256, the setting of every FT teacher run before session 9). Now the rollout runs on one
+# core (one physics thread) while the learner updates on the previous rollout on the other
+# (overlap_rollout), and the learner does 2 epochs x 512: per-step costs dominate at this model size,
+# so 512-sample minibatches cost about as much per step as 256-sample ones. In a 15-minute A/B on the
+# 12 teacher robots this learnt at least as much per minute as the old setting with 2.1x the samples
+# (checkpoints/experiments/ppo-overlap-ab). More Adam steps per sample learn more per sample (on one
+# published robot with an MLP, 10 x 64 learnt 1.8-2.6x more than 4 x 256 by 0.5-0.75M steps), but
+# on this machine the ModuMorph learner cannot afford them. lr 3e-4 is the reference's; the KL early
+# stop cut 19% of the first teacher's updates short. bfloat16 learner matmuls: ~1.3x more samples/s,
+# same learning curve on a single-robot check. Robots: the first 12 of generated-train in the
+# recommended command (--max-robots 12).
 WORKBENCH_FT = PPOConfig(
     name="workbench-ft",
     policy="modumorph",
@@ -241,13 +246,16 @@ WORKBENCH_FT = PPOConfig(
     num_envs=32,
     num_steps=128,
     total_steps=50_000_000,
-    epochs=4,
-    minibatch_size=256,
+    epochs=2,
+    minibatch_size=512,
     lr=3e-4,
     lr_warmup_fraction=0.01,
     target_kl=0.05,
     sampler_uniform_iterations=5,
+    sim_threads=1,
     rollout_threads=1,
+    learner_threads=1,
+    overlap_rollout=True,
     learner_bf16=True,
 )
 
@@ -285,12 +293,12 @@ def resumed_config(saved: PPOConfig, changes: dict[str, Any], where: str | Path)
 
 
 def get_training_config(name: str, **overrides: Any) -> PPOConfig:
-    """A named configuration with some fields replaced; WorkbenchError for unknown names."""
+    """A named configuration with some fields replaced (``None`` too: ``sim_threads=None`` is the env's
+    default); WorkbenchError for unknown names."""
     try:
         base = NAMED_CONFIGS[name]
     except KeyError:
         raise WorkbenchError(
             f"unknown training configuration {name!r} (known: {', '.join(sorted(NAMED_CONFIGS))})"
         ) from None
-    overrides = {k: v for k, v in overrides.items() if v is not None}
     return base.replace(**overrides).validate()

@@ -59,13 +59,13 @@ from workbench.training.sampler import RobotSampler
 from workbench.training.schedule import cosine_with_warmup
 
 CHECKPOINT_FILE = "checkpoint.pt"
+POLICY_FILE = "policy.pt"
+CONFIG_FILE = "config.json"
+ACTION_MASK = "action_mask"
 # What ``PPOTrainer.update`` reads from a rollout (kept between iterations when overlapped) and the
 # statistics it returns (NaN on an overlapped run's first iteration, which has nothing to learn from).
 LEARNER_BATCH_KEYS = ("obs", "actions", "log_probs", "values", "next_values", "rewards", "terminated", "dones")
 UPDATE_STATS = ("policy_loss", "value_loss", "approx_kl", "clip_fraction", "epochs_run", "lr", "explained_variance")
-POLICY_FILE = "policy.pt"
-CONFIG_FILE = "config.json"
-ACTION_MASK = "action_mask"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -394,8 +394,11 @@ class PPOTrainer:
     # -----------------------------------------------------------------------------------------
     # 2-3. Advantages and the PPO update
     # -----------------------------------------------------------------------------------------
-    def update(self, batch: dict[str, Any]) -> dict[str, float]:
+    def update(self, batch: dict[str, Any], rollout_iteration: int | None = None) -> dict[str, float]:
+        """PPO epochs on ``batch``; the learning rate and the critic warm-up follow the iteration that
+        collected it (``rollout_iteration``, default the current one)."""
         cfg = self.config
+        rollout_iteration = self.iteration if rollout_iteration is None else rollout_iteration
         torch.set_num_threads(cfg.learner_threads)
         advantages, returns = compute_gae(
             batch["rewards"],
@@ -420,7 +423,7 @@ class PPOTrainer:
             flat = {key: value.to(self.device) for key, value in flat.items()}
 
         lr = cosine_with_warmup(
-            self.iteration, cfg.num_iterations, cfg.lr, cfg.lr_warmup_fraction, cfg.lr_final_fraction
+            rollout_iteration, cfg.num_iterations, cfg.lr, cfg.lr_warmup_fraction, cfg.lr_final_fraction
         )
         for group in self.optimizer.param_groups:
             group["lr"] = lr
@@ -438,7 +441,7 @@ class PPOTrainer:
         steps = 0
         minibatches_per_epoch = max(1, size // cfg.minibatch_size)
         stop = False
-        critic_only = self.iteration < cfg.critic_warmup_iterations
+        critic_only = rollout_iteration < cfg.critic_warmup_iterations
         for _epoch in range(cfg.epochs):
             order = torch.randperm(size, generator=self.minibatch_generator)
             for start in range(0, minibatches_per_epoch * cfg.minibatch_size, cfg.minibatch_size):
@@ -511,9 +514,9 @@ class PPOTrainer:
     # -----------------------------------------------------------------------------------------
     # One iteration, the loop, checkpoints
     # -----------------------------------------------------------------------------------------
-    def _timed_update(self, batch: dict[str, Any]) -> tuple[dict[str, float], float]:
+    def _timed_update(self, batch: dict[str, Any], rollout_iteration: int | None = None) -> tuple[dict[str, float], float]:
         start = time.perf_counter()
-        stats = self.update(batch)
+        stats = self.update(batch, rollout_iteration)
         return stats, time.perf_counter() - start
 
     def _sequential_step(self) -> tuple[dict[str, Any], dict[str, float], float]:
@@ -536,7 +539,7 @@ class PPOTrainer:
             learner_time = 0.0
         else:
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ppo-learner") as pool:
-                learner = pool.submit(self._timed_update, pending)
+                learner = pool.submit(self._timed_update, pending, self.iteration - 1)
                 batch = self.collect_rollout()
                 stats, learner_time = learner.result()
         self._pending_batch = {key: batch[key] for key in LEARNER_BATCH_KEYS}
