@@ -14,10 +14,11 @@ from workbench.training.sampler import RobotSampler
 from workbench.training.schedule import cosine_with_warmup
 
 
-def _loss(value_clip=0.2):
+def _inputs(value_clip=0.2) -> dict:
+    """Three samples with ratios 1.5, 0.5, 1.1 to the old (proximal) policy."""
     ratios = torch.tensor([1.5, 0.5, 1.1], dtype=torch.float64)
     old = torch.tensor([-1.0, -2.0, -3.0], dtype=torch.float64)
-    return ppo_loss(
+    return dict(
         new_log_prob=old + torch.log(ratios),
         old_log_prob=old,
         advantages=torch.tensor([1.0, -2.0, 3.0], dtype=torch.float64),
@@ -28,6 +29,10 @@ def _loss(value_clip=0.2):
         value_clip_coef=value_clip,
         value_coef=0.5,
     )
+
+
+def _loss(value_clip=0.2):
+    return ppo_loss(**_inputs(value_clip))
 
 
 def test_policy_loss_hand_computed():
@@ -43,20 +48,10 @@ def test_policy_loss_hand_computed():
 
 
 def test_decoupled_policy_loss_weights_by_the_behaviour_policy_hand_computed():
-    ratios = torch.tensor([1.5, 0.5, 1.1], dtype=torch.float64)
-    proximal = torch.tensor([-1.0, -2.0, -3.0], dtype=torch.float64)
+    common = _inputs()
+    common["new_log_prob"].requires_grad_()
+    proximal = common["old_log_prob"]
     behaviour_ratio = torch.tensor([2.0, 1.0, 0.5], dtype=torch.float64)  # pi_prox / pi_behaviour
-    common = dict(
-        new_log_prob=(proximal + torch.log(ratios)).requires_grad_(),
-        old_log_prob=proximal,
-        advantages=torch.tensor([1.0, -2.0, 3.0], dtype=torch.float64),
-        new_values=torch.tensor([1.0, 1.1, 1.0], dtype=torch.float64),
-        old_values=torch.tensor([0.0, 1.0, 2.0], dtype=torch.float64),
-        returns=torch.tensor([2.0, 0.0, 2.0], dtype=torch.float64),
-        clip_coef=0.2,
-        value_clip_coef=0.2,
-        value_coef=0.5,
-    )
     terms = ppo_loss(**common, behaviour_log_prob=proximal - torch.log(behaviour_ratio))
     # clipped terms as in the plain case (-1.2, 1.6, -3.3), weighted 2, 1, 0.5
     assert terms.policy.item() == pytest.approx((2 * -1.2 + 1.6 + 0.5 * -3.3) / 3)
@@ -66,7 +61,7 @@ def test_decoupled_policy_loss_weights_by_the_behaviour_policy_hand_computed():
     # a behaviour policy equal to the proximal one is ordinary PPO
     same = ppo_loss(**common, behaviour_log_prob=proximal)
     assert same.policy.item() == pytest.approx(_loss().policy.item())
-    # the weight carries no gradient: d loss / d new_log_prob = w * d(plain) (sample 2 unclipped: -A r / 3)
+    # the gradient is the plain one scaled by w (sample 2 unclipped: d/d new_log_prob = w * -A r / 3)
     terms.policy.backward()
     grad = common["new_log_prob"].grad
     assert grad[2].item() == pytest.approx(0.5 * -3.0 * 1.1 / 3)

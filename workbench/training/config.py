@@ -224,13 +224,13 @@ PAPER_FT = PPOConfig(
 )
 
 # Sized for the 2-core CPU of the workbench machine (a few hours of training, resumed across
-# sittings). The ModuMorph learner costs ~100 us per sample and epoch on one core even with the
+# sittings). The ModuMorph learner costs ~110-150 us per sample and epoch on one core even with the
 # per-robot context sharing, so it took most of the time (74% in benchmarks/ppo_throughput.py with
 # 4 epochs x 256, the setting of every FT teacher run before session 9). Now the rollout runs on one
 # core (one physics thread) while the learner updates on the previous rollout on the other
-# (overlap_rollout), and the learner does 2 epochs x 512: per-step costs dominate at this model size,
-# so 512-sample minibatches cost about as much per step as 256-sample ones. In a 15-minute A/B on the
-# 12 teacher robots this learnt at least as much per minute as the old setting with 2.1x the samples
+# (overlap_rollout), and the learner, still the slower side, does 2 epochs x 512 (16 Adam steps per
+# rollout instead of 64). In two-seed 15-minute A/Bs on the 12 teacher robots this learnt at least
+# as much per minute as the old setting with 1.5-2.1x the samples
 # (checkpoints/experiments/ppo-overlap-ab). More Adam steps per sample learn more per sample (on one
 # published robot with an MLP, 10 x 64 learnt 1.8-2.6x more than 4 x 256 by 0.5-0.75M steps), but
 # on this machine the ModuMorph learner cannot afford them. lr 3e-4 is the reference's; the KL early
