@@ -124,7 +124,7 @@ class PPOConfig:
     the simulation), so both cores work all the time. The data are then one update old: the loss is
     decoupled PPO (``training/ppo.py``), clipped around the learner's current policy and weighted by
     the behaviour policy's probabilities. The last rollout of a run is learned from only if the run is
-    extended (``--resume`` with more steps). Needs ``rollout_threads == learner_threads`` (the torch
+    extended (``--resume`` with more steps); checkpoint.pt holds it meanwhile (so it is larger). Needs ``rollout_threads == learner_threads`` (the torch
     thread count is one per process)."""
     share_context: bool = True
     """Compute the actor's morphology-only part (ModuMorph hypernetworks, fixed attention) once per robot

@@ -10,6 +10,17 @@ from workbench.metrics_csv import MetricsCSV
 
 METRICS_FILE = "metrics.csv"
 
+# What one PPO update reports (NaN on an overlapped run's first iteration, which has nothing to learn from).
+UPDATE_COLUMNS: tuple[str, ...] = (
+    "policy_loss",
+    "value_loss",
+    "approx_kl",  # mean over the minibatches that ran
+    "clip_fraction",
+    "epochs_run",  # epochs before the KL early stop (fractional: minibatches / minibatches per epoch)
+    "lr",
+    "explained_variance",
+)
+
 METRIC_COLUMNS: tuple[str, ...] = (
     "iteration",  # 1-based, the iteration that produced the row
     "env_steps",  # environment steps so far (all envs)
@@ -18,17 +29,11 @@ METRIC_COLUMNS: tuple[str, ...] = (
     "episode_return",  # mean raw return of the episodes finished in this iteration (NaN if none)
     "episode_length",  # their mean length
     "recent_return",  # mean raw return of the last `recent_episodes` finished episodes
-    "policy_loss",
-    "value_loss",
-    "approx_kl",  # mean over the minibatches that ran
-    "clip_fraction",
-    "epochs_run",  # epochs before the KL early stop (fractional: minibatches / minibatches per epoch)
-    "lr",
-    "explained_variance",
+    *UPDATE_COLUMNS,
     "reward_scale",  # running std of the discounted return that rewards are divided by
     "sim_time_s",  # this iteration: stepping the environments
     "policy_time_s",  # this iteration: acting (model forward passes during the rollout)
-    "learner_time_s",  # this iteration: GAE + PPO update + normaliser update
+    "learner_time_s",  # this iteration: GAE + PPO update + normaliser update (overlapped: beside the rollout)
     "steps_per_s",  # this iteration: env steps / wall time
 )
 

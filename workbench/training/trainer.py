@@ -21,8 +21,9 @@ The algorithm, top to bottom (one iteration = ``PPOTrainer.iteration_step``):
    the finished episodes' lengths.
 
 With ``overlap_rollout`` steps 1 and 3-4 run side by side: a learner thread updates on the
-previous rollout while the main thread collects the next one with a copy of the weights from
-before that update (see ``PPOTrainer._overlapped_step``).
+previous rollout while the main thread collects the next one with a copy of the weights (and
+normaliser) from before that update (see ``PPOTrainer._overlapped_step``). The update's data are
+then one update old, which the decoupled loss of step 3 accounts for (``ppo.ppo_loss``).
 
 Everything random draws from generators whose states are saved in the checkpoint,
 so a run that is interrupted and resumed ends with exactly the weights of one that
@@ -52,7 +53,7 @@ from workbench.training.checkpoint import (
 )
 from workbench.training.config import PPOConfig
 from workbench.training.context_sharing import ContextSharing, RolloutContextCache
-from workbench.training.metrics import MetricsWriter
+from workbench.training.metrics import UPDATE_COLUMNS, MetricsWriter
 from workbench.training.normalization import ReturnScaler
 from workbench.training.ppo import compute_gae, explained_variance, gaussian_log_prob, normalize_advantages, ppo_loss
 from workbench.training.sampler import RobotSampler
@@ -62,10 +63,8 @@ CHECKPOINT_FILE = "checkpoint.pt"
 POLICY_FILE = "policy.pt"
 CONFIG_FILE = "config.json"
 ACTION_MASK = "action_mask"
-# What ``PPOTrainer.update`` reads from a rollout (kept between iterations when overlapped) and the
-# statistics it returns (NaN on an overlapped run's first iteration, which has nothing to learn from).
+# What ``PPOTrainer.update`` reads from a rollout (kept between iterations when overlapped).
 LEARNER_BATCH_KEYS = ("obs", "actions", "log_probs", "values", "next_values", "rewards", "terminated", "dones")
-UPDATE_STATS = ("policy_loss", "value_loss", "approx_kl", "clip_fraction", "epochs_run", "lr", "explained_variance")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -534,7 +533,7 @@ class PPOTrainer:
         pending = self._pending_batch
         if pending is None:
             batch = self.collect_rollout()
-            stats = {key: float("nan") for key in UPDATE_STATS}
+            stats = {key: float("nan") for key in UPDATE_COLUMNS}
             stats["epochs_run"] = 0.0
             learner_time = 0.0
         else:
