@@ -12,6 +12,7 @@ from workbench.models.config import WORKBENCH_ACTION_STD
 from workbench.models import (CONFIG_NAMES, METHODS, ActorCritic, HyperDistillConfig, HyperDistillPolicy,
                               build_actor_critic, build_policy, config_from_dict, config_to_dict,
                               get_model_config, to_torch_obs)
+from workbench.models.layers import used_limb_slots
 from workbench.models.synthetic import synthetic_obs
 from workbench.errors import WorkbenchError
 
@@ -206,3 +207,36 @@ def test_config_roundtrip_and_errors():
         get_model_config("paper-ft", "gnn")
     with pytest.raises(WorkbenchError):
         config_from_dict({"kind": "mlp", "bogus": 1})
+
+
+@pytest.mark.parametrize("method", ("modumorph", "metamorph"))
+@pytest.mark.parametrize("name", ("workbench-ft", "workbench-vt"))
+def test_trimming_padded_limb_slots_is_the_same_function(name, method):
+    """``trim_padding`` runs only the slots up to the batch's last real limb (7 of 12 here): the same
+    actions and the same gradients, per sample, with a per-sample cache and grouped by robot."""
+    torch.manual_seed(0)
+    model = build_policy(get_model_config(name, method)).eval()
+    obs = synthetic_obs(4, _task(name), num_limbs=[3, 6, 7, 5], seed=3)
+    model.update_normalizer(obs)
+    with torch.no_grad():  # ModuMorph's hypernetwork heads start at zero: make every limb's layer differ
+        for parameter in model.parameters():
+            parameter.add_(0.05 * torch.randn(parameter.shape))
+    assert used_limb_slots(obs["limb_mask"]) == 7
+    assert used_limb_slots(torch.zeros(2, layout.MAX_LIMBS)) == 1
+
+    def actions_and_gradients(**kwargs):
+        model.zero_grad()
+        out = model(obs, **kwargs)
+        (out * torch.linspace(-1.0, 1.0, out.numel()).reshape(out.shape)).sum().backward()
+        return out.detach(), {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}
+
+    full, full_grads = actions_and_gradients()
+    variants = [{"trim_padding": True}, {"trim_padding": True, "cache": model.context_cache(obs)}]
+    if method == "modumorph":
+        variants.append({"trim_padding": True, "cache": model.context_cache(obs), "robot_index": torch.arange(4)})
+    for kwargs in variants:
+        trimmed, grads = actions_and_gradients(**kwargs)
+        torch.testing.assert_close(trimmed, full, rtol=1e-5, atol=1e-6)
+        assert grads.keys() == full_grads.keys()
+        for key, value in full_grads.items():
+            torch.testing.assert_close(grads[key], value, rtol=1e-4, atol=1e-6)

@@ -162,6 +162,6 @@ class GroupedStudent:
                                                layout.OBS_LIMB_MASK: obs[layout.OBS_LIMB_MASK][first]})
             sample_robot = inverse.repeat_interleave(n)
             if self.kind == "modumorph-grouped":
-                return self.policy(obs, cache=table, robot_index=sample_robot)
-            return self.policy(obs, cache=gather_cache(table, sample_robot))
+                return self.policy(obs, cache=table, robot_index=sample_robot, trim_padding=True)
+            return self.policy(obs, cache=gather_cache(table, sample_robot), trim_padding=True)
         return self.policy(obs)

@@ -70,9 +70,9 @@ class Teacher:
         if self._grouped is None:
             self._grouped = verify_grouped_forward(self.policy, tensors)
         if self._grouped:  # about twice as fast as gathering per-sample caches
-            mean = self.policy(tensors, cache=self._table, robot_index=index)
+            mean = self.policy(tensors, cache=self._table, robot_index=index, trim_padding=True)
         else:
-            mean = self.policy(tensors, cache=gather_cache(self._table, index))
+            mean = self.policy(tensors, cache=gather_cache(self._table, index), trim_padding=True)
         return mean.float().numpy()
 
 

@@ -43,6 +43,12 @@ def clean_padding(x: torch.Tensor, limb_mask: torch.Tensor) -> torch.Tensor:
     return torch.where(limb_mask[..., None] > 0, x, torch.zeros_like(x))
 
 
+def used_limb_slots(limb_mask: torch.Tensor) -> int:
+    """1 + the last limb slot that is real in any sample of ``limb_mask`` (B, L) (at least 1)."""
+    used = torch.nonzero(limb_mask.amax(0) > 0)
+    return int(used.max()) + 1 if used.numel() else 1
+
+
 def key_padding_bias(limb_mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     """(B, 1, 1, L) additive attention bias: 0 for real limbs, -inf for padded ones."""
     bias = torch.zeros(limb_mask.shape, dtype=dtype, device=limb_mask.device)

@@ -12,7 +12,18 @@ from workbench.envs import layout
 from workbench.models.base import PolicyBase
 from workbench.models.config import TransformerConfig
 from workbench.models.layers import (HyperLinearHead, Obs, TransformerLayer, heightmap_encoder,
-                                     grouped_linear, key_padding_bias, mlp, module_parameter_count)
+                                     grouped_linear, key_padding_bias, mlp, module_parameter_count,
+                                     used_limb_slots)
+
+
+def trim_cache(cache: dict, slots: int) -> dict:
+    """A :meth:`TransformerPolicy.context_cache` restricted to the first ``slots`` limb slots."""
+    embed_w, embed_b = cache["embed"]
+    return {
+        "embed": (embed_w[:, :slots], embed_b[:, :slots]),
+        "weights": [w[..., :slots, :slots] for w in cache["weights"]],  # (B|R, H, L, L)
+        "decoder": [(w[:, :slots], b[:, :slots]) for w, b in cache["decoder"]],
+    }
 
 
 class TransformerPolicy(PolicyBase):
@@ -83,23 +94,31 @@ class TransformerPolicy(PolicyBase):
         return {"embed": (embed_w, embed_b), "weights": weights, "decoder": decoder}
 
     # ------------------------------------------------------------------ per step
-    def per_limb_outputs(self, obs: Obs, cache: dict | None = None,
-                         robot_index: torch.Tensor | None = None) -> torch.Tensor:
+    def per_limb_outputs(self, obs: Obs, cache: dict | None = None, robot_index: torch.Tensor | None = None,
+                         trim_padding: bool = False) -> torch.Tensor:
         """(B, 12, outputs_per_limb). ``cache``: :meth:`context_cache` per sample, or, with
         ``robot_index`` (B,), one row per robot and the robot row of each sample: the generated
-        per-limb layers then run as batched products over samples grouped by robot."""
+        per-limb layers then run as batched products over samples grouped by robot.
+
+        ``trim_padding``: run only the limb slots up to the batch's last real limb (attention ignores
+        the others and their outputs are zero anyway), so a batch of 9-limb robots costs 9 tokens per
+        sample, not 12. The same function; the floating-point rounding may differ in the last bits."""
         x = self.prepare(obs)
         limb_mask = x["limb_mask"]
-        bias = key_padding_bias(limb_mask, x["proprio"].dtype)
+        slots = used_limb_slots(limb_mask) if trim_padding else layout.MAX_LIMBS
+        limb_mask, proprio = limb_mask[:, :slots], x["proprio"][:, :slots]
+        bias = key_padding_bias(limb_mask, proprio.dtype)
         if self.modumorph:
             cache = cache if cache is not None else self.context_cache(obs)
-            h = self._generated_linear(x["proprio"], *cache["embed"], robot_index)
+            if slots < layout.MAX_LIMBS:
+                cache = trim_cache(cache, slots)
+            h = self._generated_linear(proprio, *cache["embed"], robot_index)
         else:
-            h = self.embed(x["proprio"])
+            h = self.embed(proprio)
         if self.config.embed_scale:
             h = h * math.sqrt(self.config.d_model)
         if self.pos_embedding is not None:
-            h = h + self.pos_embedding
+            h = h + self.pos_embedding[:slots]
         h = self.embed_dropout(h)
         for i, layer in enumerate(self.layers):
             weights = None
@@ -120,10 +139,13 @@ class TransformerPolicy(PolicyBase):
                     h = F.relu(h)
         else:
             h = self.decoder(h)
+        if slots < layout.MAX_LIMBS:
+            h = F.pad(h, (0, 0, 0, layout.MAX_LIMBS - slots))  # the trimmed slots' outputs: zero
         return h
 
-    def forward(self, obs: Obs, cache: dict | None = None, robot_index: torch.Tensor | None = None) -> torch.Tensor:
-        out = self.per_limb_outputs(obs, cache, robot_index)
+    def forward(self, obs: Obs, cache: dict | None = None, robot_index: torch.Tensor | None = None,
+                trim_padding: bool = False) -> torch.Tensor:
+        out = self.per_limb_outputs(obs, cache, robot_index, trim_padding)
         return self.mask_actions(out, obs[layout.OBS_ACTION_MASK])
 
     @staticmethod

@@ -18,6 +18,9 @@ Two ways to use the table:
   as fast on CPU. :class:`ContextSharing` checks it against the per-sample path
   (perturbed weights, eval mode) before using it, and falls back otherwise.
 
+Every forward pass here also trims the limb slots after the batch's last real limb
+(``trim_padding``): the robots of a batch often have 9 limbs or fewer of the 12 slots.
+
 Robots are recognised by their observation content (context features and limb mask),
 never by an index the environment might renumber; a projection finds candidate groups
 and an exact comparison confirms them (otherwise: no sharing).
@@ -94,8 +97,8 @@ def _is_modumorph_transformer(actor: torch.nn.Module) -> bool:
 
 
 def verify_grouped_forward(actor: torch.nn.Module, obs: Mapping[str, torch.Tensor]) -> bool:
-    """True when the grouped forward pass matches the actor's own on ``obs`` (weights perturbed,
-    eval mode; on a copy, without touching any global random state)."""
+    """True when the grouped forward pass (padded limb slots trimmed) matches the actor's own on
+    ``obs`` (weights perturbed, eval mode; on a copy, without touching any global random state)."""
     try:
         probe = copy.deepcopy(actor).eval()
         generator = torch.Generator().manual_seed(12345)
@@ -108,7 +111,7 @@ def verify_grouped_forward(actor: torch.nn.Module, obs: Mapping[str, torch.Tenso
                 return False
             first, inverse = groups
             table = probe.context_cache({CONTEXT: obs[CONTEXT][first], LIMB_MASK: obs[LIMB_MASK][first]})
-            fast = probe(obs, cache=table, robot_index=inverse)
+            fast = probe(obs, cache=table, robot_index=inverse, trim_padding=True)
             reference = probe(obs)
         scale = float(reference.abs().max()) + 1e-6
         return bool(torch.isfinite(fast).all()) and float((fast - reference).abs().max()) <= 1e-4 * max(1.0, scale)
@@ -136,8 +139,8 @@ class ContextSharing:
 
     def actor_from_table(self, obs: Mapping[str, torch.Tensor], table: Any, inverse: torch.Tensor) -> torch.Tensor:
         if self.grouped:
-            return self.model.actor(obs, cache=table, robot_index=inverse)
-        return self.model.actor(obs, cache=gather_cache(table, inverse))
+            return self.model.actor(obs, cache=table, robot_index=inverse, trim_padding=True)
+        return self.model.actor(obs, cache=gather_cache(table, inverse), trim_padding=True)
 
     def forward(self, obs: Mapping[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         """(mean (B, 24), value (B,)) as ``model(obs)``."""
@@ -201,7 +204,7 @@ class RolloutContextCache:
             return self.sharing.model(obs)
         rows = self.rows_for(obs_np, obs[LIMB_MASK].device)
         cache = gather_cache(self._table, rows)
-        return self.sharing.model.actor(obs, cache=cache), self.sharing.model.critic(obs)
+        return self.sharing.model.actor(obs, cache=cache, trim_padding=True), self.sharing.model.critic(obs)
 
     def forward_envs(self, obs_np: Mapping[str, np.ndarray], obs: Mapping[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         """The batch of all envs, in env order (the per-step call of a rollout)."""
@@ -215,7 +218,7 @@ class RolloutContextCache:
             if changed.numel():
                 _assign_rows(self._env_cache, changed, gather_cache(self._table, rows[changed]))
         self._env_rows = rows
-        return self.sharing.model.actor(obs, cache=self._env_cache), self.sharing.model.critic(obs)
+        return self.sharing.model.actor(obs, cache=self._env_cache, trim_padding=True), self.sharing.model.critic(obs)
 
 
 def _assign_rows(cache: Any, index: torch.Tensor, values: Any) -> None:
