@@ -231,9 +231,11 @@ PAPER_FT = PPOConfig(
 # (overlap_rollout), and the learner, still the slower side, does 2 epochs x 512 (16 Adam steps per
 # rollout instead of 64). In two-seed 15-minute A/Bs on the 12 teacher robots this learnt at least
 # as much per minute as the old setting with 1.5-2.1x the samples
-# (checkpoints/experiments/ppo-overlap-ab). More Adam steps per sample learn more per sample (on one
-# published robot with an MLP, 10 x 64 learnt 1.8-2.6x more than 4 x 256 by 0.5-0.75M steps), but
-# on this machine the ModuMorph learner cannot afford them. lr 3e-4 is the reference's; the KL early
+# (checkpoints/experiments/ppo-overlap-ab). Trimming the padded limb slots in every forward pass
+# (the 12 teacher robots use 9 of the 12) gave 12% more samples/s
+# (checkpoints/experiments/ppo-throughput-s10). More Adam steps per sample learn more per sample (on
+# one published robot with an MLP, 10 x 64 learnt 1.8-2.6x more than 4 x 256 by 0.5-0.75M steps),
+# but on this machine the ModuMorph learner cannot afford them. lr 3e-4 is the reference's; the KL early
 # stop cut 19% of the first teacher's updates short. bfloat16 learner matmuls: ~1.3x more samples/s,
 # same learning curve on a single-robot check. Robots: the first 12 of generated-train in the
 # recommended command (--max-robots 12).
