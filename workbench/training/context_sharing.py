@@ -142,16 +142,20 @@ class ContextSharing:
             return self.model.actor(obs, cache=table, robot_index=inverse, trim_padding=True)
         return self.model.actor(obs, cache=gather_cache(table, inverse), trim_padding=True)
 
-    def forward(self, obs: Mapping[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-        """(mean (B, 24), value (B,)) as ``model(obs)``."""
+    def actor(self, obs: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """The action mean (B, 24) as ``model.actor(obs)``, without the critic."""
         if not self.enabled:
-            return self.model(obs)
+            return self.model.actor(obs)
         groups = unique_robots(obs)
         if groups is None:
-            return self.model(obs)
+            return self.model.actor(obs)
         first, inverse = groups
         table = self.model.actor.context_cache({CONTEXT: obs[CONTEXT][first], LIMB_MASK: obs[LIMB_MASK][first]})
-        return self.actor_from_table(obs, table, inverse), self.model.critic(obs)
+        return self.actor_from_table(obs, table, inverse)
+
+    def forward(self, obs: Mapping[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """(mean (B, 24), value (B,)) as ``model(obs)``."""
+        return self.actor(obs), self.model.critic(obs)
 
 
 class RolloutContextCache:

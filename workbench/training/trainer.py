@@ -506,7 +506,7 @@ class PPOTrainer:
                 chunk = slice(start, start + cfg.minibatch_size)
                 mb_obs = {key: value[chunk] for key, value in flat_obs.items()}
                 with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=cfg.learner_bf16):
-                    mean, _ = self._forward(mb_obs)
+                    mean = self.sharing.actor(mb_obs)  # the critic's values are not needed here
                 out[chunk] = gaussian_log_prob(mean.float(), self.action_std, actions[chunk], mb_obs[ACTION_MASK])
         return out
 
