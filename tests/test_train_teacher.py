@@ -127,6 +127,32 @@ def test_overlapped_rollout_learns_like_sequential_on_one_batch():
         torch.testing.assert_close(weights(overlapped)[key], value, rtol=1e-4, atol=1e-6)
 
 
+def test_actor_lr_scale_scales_the_actors_step_only():
+    """One Adam step (one minibatch of the whole batch) from the same weights on the same batch: the
+    actor moves by exactly ``actor_lr_scale`` times its full-rate step, the critic as at full rate."""
+    steps = {}
+    for scale in (1.0, 0.1):
+        trainer = PPOTrainer(tiny_config(epochs=1, minibatch_size=64, lr_warmup_fraction=0.0, actor_lr_scale=scale),
+                             None, tensorboard=False)
+        before = {name: p.detach().clone() for name, p in trainer.model.named_parameters()}
+        torch.manual_seed(0)
+        trainer.update(trainer.collect_rollout())
+        steps[scale] = {name: p.detach() - before[name] for name, p in trainer.model.named_parameters()}
+        rates = [group["lr"] for group in trainer.optimizer.param_groups]
+        assert rates == pytest.approx([trainer.config.lr * scale, trainer.config.lr])
+    actor = [name for name in steps[1.0] if name.startswith("actor.")]
+    critic = [name for name in steps[1.0] if name.startswith("critic.")]
+    assert actor and critic and len(actor) + len(critic) == len(steps[1.0])
+    assert any(steps[1.0][name].abs().max() > 0 for name in actor)
+    # Tolerances: float32 rounding of w + step, with steps of 3e-6 and up.
+    for name in actor:
+        torch.testing.assert_close(steps[0.1][name], 0.1 * steps[1.0][name], rtol=1e-3, atol=1e-7)
+    for name in critic:
+        torch.testing.assert_close(steps[0.1][name], steps[1.0][name], rtol=1e-3, atol=1e-7)
+    with pytest.raises(WorkbenchError, match="actor_lr_scale must be > 0"):
+        tiny_config(actor_lr_scale=0.0).validate()
+
+
 def test_overlap_needs_one_thread_count():
     with pytest.raises(WorkbenchError, match="overlap_rollout needs rollout_threads == learner_threads"):
         tiny_config(overlap_rollout=True, learner_threads=2).validate()

@@ -172,6 +172,17 @@ def load_initial_actor(model: torch.nn.Module, path: str | Path) -> None:
         model.critic.normalizer.load_state_dict(policy.normalizer.state_dict())
 
 
+def parameter_groups(model: torch.nn.Module, actor_lr_scale: float) -> list[dict[str, Any]]:
+    """Adam parameter groups: the actor's at ``lr_scale = actor_lr_scale`` and the critic's at 1 when the
+    model has both parts (``ActorCritic``), else one group at 1. ``update`` sets each group's rate to
+    the schedule's rate times its ``lr_scale``."""
+    actor, critic = getattr(model, "actor", None), getattr(model, "critic", None)
+    if actor is None or critic is None:
+        return [{"params": list(model.parameters()), "lr_scale": 1.0}]
+    return [{"params": list(actor.parameters()), "lr_scale": actor_lr_scale},
+            {"params": list(critic.parameters()), "lr_scale": 1.0}]
+
+
 def obs_to_torch(obs: dict[str, np.ndarray], device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
     """Batched numpy observation dict -> float32 torch tensors on ``device`` (shares memory on CPU)."""
     return {key: torch.as_tensor(np.asarray(value, dtype=np.float32), device=device) for key, value in obs.items()}
@@ -229,7 +240,8 @@ class PPOTrainer:
         self.model = (model_factory or build_model)(config).to(self.device)
         self.action_std = model_action_std(self.model).to(self.device)
         self.optimizer = torch.optim.Adam(
-            self.model.parameters(), lr=config.lr, eps=config.adam_eps, weight_decay=config.weight_decay, foreach=True
+            parameter_groups(self.model, config.actor_lr_scale),
+            lr=config.lr, eps=config.adam_eps, weight_decay=config.weight_decay, foreach=True,
         )
         self.sampler = RobotSampler(
             len(self.robots),
@@ -425,7 +437,7 @@ class PPOTrainer:
             rollout_iteration, cfg.num_iterations, cfg.lr, cfg.lr_warmup_fraction, cfg.lr_final_fraction
         )
         for group in self.optimizer.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group["lr_scale"]
 
         # Overlapped rollouts were collected by the weights before the last update: clip around the
         # current weights (the proximal policy) and weight by the behaviour policy (decoupled PPO).
