@@ -100,6 +100,30 @@ def test_teacher_figures_come_back_on_a_fresh_evaluation() -> None:
     np.testing.assert_allclose(fresh["mean_return"], shipped["mean_return"], rtol=1e-3, atol=1e-2)
 
 
+def test_wide_teacher_is_the_wide_dagger_policy_and_beats_the_students_teacher() -> None:
+    """`teacher-ft-wide/` is the best universal policy made here (issue #4: ship the best teacher): the
+    wide ModuMorph's second DAgger round, evaluated on the four robot sets like the students' teacher;
+    its training-robot figures come back on a fresh evaluation (`workbench evaluate --episodes 8`)."""
+    from workbench.distillation.storage import sha256_file
+
+    wide = CHECKPOINTS / "teacher-ft-wide"
+    dagger = CHECKPOINTS / "experiments" / "imitation-capacity" / "wide-dagger"
+    assert sha256_file(wide / "policy.pt") == sha256_file(dagger / "student.pt")
+    config = load_checkpoint(wide / "policy.pt").config
+    assert isinstance(config, TransformerConfig) and config.variant == "modumorph" and config.d_model == 128
+    assert [r.name for r in load_robots(wide / "robots")] == [r.name for r in load_robots(TEACHER / "robots")]
+    sizes = {"train": 12, "train-32-episodes": 12, "near-unseen": 35, "generated-test": 100, "unimal-test": 102}
+    for robot_set, count in sizes.items():
+        assert len(pd.read_csv(wide / f"eval-{robot_set}.csv")) == count, robot_set
+    for robot_set in ("train", "near-unseen"):  # better than the students' teacher where either transfers
+        ours, theirs = (pd.read_csv(folder / f"eval-{robot_set}.csv")["mean_return"].mean() for folder in (wide, TEACHER))
+        assert ours > theirs, robot_set
+    shipped = pd.read_csv(wide / "eval-train.csv")
+    fresh = evaluate_policy(wide / "policy.pt", load_robots(wide / "robots"), episodes=8, seed=0)
+    assert list(fresh["robot"]) == list(shipped["robot"])
+    np.testing.assert_allclose(fresh["mean_return"], shipped["mean_return"], rtol=1e-3, atol=1e-2)
+
+
 def test_app_pages_run_on_the_shipped_checkpoints(monkeypatch) -> None:
     """`make app` shows these files: the Compare page's table is the shipped one, and the Training page
     draws the teacher's and every student's curves without an error."""
