@@ -36,7 +36,12 @@ def test_discovery_of_a_partly_trained_root(tiny_checkpoints, tmp_path) -> None:
     (with_copy / "distill-ft" / "mlp" / "config.json").unlink()
     (with_copy / "distill-ft" / "broken").mkdir()
     (with_copy / "distill-ft" / "broken" / "student.pt").write_bytes(b"not a checkpoint")
+    assert full.wide_teacher is None and "teacher (wide)" not in [p.label for p in shipped_policies(full)]
+    (with_copy / "teacher-ft-wide").mkdir()
+    shutil.copy(tiny_checkpoints / "teacher-ft" / "policy.pt", with_copy / "teacher-ft-wide")
     found = discover(with_copy)
+    assert found.wide_teacher == with_copy / "teacher-ft-wide" / "policy.pt"
+    assert [p.label for p in shipped_policies(found)][:2] == ["teacher", "teacher (wide)"]
     assert {s.name: s.method for s in found.students}["broken"] == "broken"  # unreadable: the folder name
     assert [s.name for s in found.hypernetworks] == ["hyperdistill", "hn-averaged"]
     assert {s.name: s.method for s in found.students}["mlp"] == "mlp"

@@ -69,10 +69,13 @@ class LoadedPolicy:
 
 
 def shipped_policies(shipped: Shipped) -> list[PolicySource]:
-    """Teacher, each finished student (HyperDistill ones as their generated MLP), then random."""
+    """Teacher (and the wide one where shipped), each finished student (HyperDistill ones as their
+    generated MLP), then random."""
     sources = []
     if shipped.teacher is not None:
         sources.append(PolicySource("teacher", CHECKPOINT, shipped.teacher))
+    if shipped.wide_teacher is not None:
+        sources.append(PolicySource("teacher (wide)", CHECKPOINT, shipped.wide_teacher))
     for run in shipped.students:
         if run.checkpoint is None:
             continue

@@ -3,6 +3,7 @@
 The layout (every part optional; the app says what is missing)::
 
     ROOT/teacher-ft/policy.pt, metrics.csv, config.json, robots/, eval-*.csv
+    ROOT/teacher-ft-wide/policy.pt (the best universal policy, beside the students' teacher)
     ROOT/specialists-ft/<robot>/metrics.csv and ROOT/warm-start-ft/metrics.csv (the teacher's warm start)
     ROOT/warm-start-dagger-ft/round-<k>/metrics.csv (DAgger rounds on the warm start: the teacher)
     ROOT/distill-ft/<student>/student.pt, metrics.csv, config.json
@@ -25,6 +26,7 @@ from workbench.errors import WorkbenchError
 
 ENV_VAR = "WORKBENCH_CHECKPOINTS"
 TEACHER_DIR = "teacher-ft"
+WIDE_TEACHER_DIR = "teacher-ft-wide"
 STUDENTS_DIR = "distill-ft"
 SPECIALISTS_DIR = "specialists-ft"
 WARM_START_DIR = "warm-start-ft"
@@ -77,6 +79,8 @@ class Shipped:
     """metrics.csv of the warm start's distillation (loss per epoch)."""
     teacher_dagger_rounds: tuple[tuple[int, Path], ...] = ()
     """(round, metrics.csv) of each DAgger round that went on from the warm start, in order."""
+    wide_teacher: Path | None = None
+    """policy.pt of the wider ModuMorph: a better teacher than ``teacher``, which the students learnt from."""
 
     @property
     def hypernetworks(self) -> tuple[StudentRun, ...]:
@@ -164,7 +168,8 @@ def discover(root: Path | None = None) -> Shipped:
     return Shipped(root=root, teacher=_file(teacher_dir / "policy.pt"), teacher_metrics=_file(teacher_dir / "metrics.csv"),
                    teacher_evals=evals, students=tuple(runs), results=_file(root / RESULTS_FILE),
                    specialists=specialists, warm_start_metrics=_file(root / WARM_START_DIR / "metrics.csv"),
-                   teacher_dagger_rounds=_dagger_rounds(root / TEACHER_DAGGER_DIR))
+                   teacher_dagger_rounds=_dagger_rounds(root / TEACHER_DAGGER_DIR),
+                   wide_teacher=_file(root / WIDE_TEACHER_DIR / "policy.pt"))
 
 
 def _dagger_rounds(dagger_dir: Path) -> tuple[tuple[int, Path], ...]:
