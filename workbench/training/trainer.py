@@ -173,14 +173,10 @@ def load_initial_actor(model: torch.nn.Module, path: str | Path) -> None:
 
 
 def parameter_groups(model: torch.nn.Module, actor_lr_scale: float) -> list[dict[str, Any]]:
-    """Adam parameter groups: the actor's at ``lr_scale = actor_lr_scale`` and the critic's at 1 when the
-    model has both parts (``ActorCritic``), else one group at 1. ``update`` sets each group's rate to
-    the schedule's rate times its ``lr_scale``."""
-    actor, critic = getattr(model, "actor", None), getattr(model, "critic", None)
-    if actor is None or critic is None:
-        return [{"params": list(model.parameters()), "lr_scale": 1.0}]
-    return [{"params": list(actor.parameters()), "lr_scale": actor_lr_scale},
-            {"params": list(critic.parameters()), "lr_scale": 1.0}]
+    """Adam parameter groups of an ``ActorCritic``: the actor's at ``lr_scale = actor_lr_scale``, the
+    critic's at 1; ``update`` sets each group's rate to the schedule's rate times its ``lr_scale``."""
+    return [{"params": list(model.actor.parameters()), "lr_scale": actor_lr_scale},
+            {"params": list(model.critic.parameters()), "lr_scale": 1.0}]
 
 
 def obs_to_torch(obs: dict[str, np.ndarray], device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
