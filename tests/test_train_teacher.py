@@ -89,6 +89,30 @@ def test_interrupt_and_resume_equals_uninterrupted(tmp_path):
     assert [line.split(",")[0] for line in metrics[1:]] == ["1", "2", "3", "4"]
 
 
+def test_a_checkpoint_with_one_adam_group_resumes_exactly(tmp_path):
+    """Runs checkpointed before actor and critic had their own Adam groups (one group of all
+    parameters) resume and end with the weights of an uninterrupted run."""
+    from workbench.training.checkpoint import save_run_checkpoint
+
+    config = tiny_config(total_steps=3 * 32 * 4, max_robots=2, num_envs=3)
+    straight = PPOTrainer(config, tmp_path / "straight", tensorboard=False)
+    straight.train()
+    interrupted = PPOTrainer(config, tmp_path / "resumed", tensorboard=False)
+    interrupted.train(max_iterations=2)
+    path = tmp_path / "resumed" / "checkpoint.pt"
+    state = load_run_checkpoint(path)
+    groups = state["optimizer"]["param_groups"]
+    merged = {key: value for key, value in groups[0].items() if key != "lr_scale"}
+    merged["params"] = [index for group in groups for index in group["params"]]
+    state["optimizer"]["param_groups"] = [merged]  # the earlier format
+    save_run_checkpoint(path, state)
+    resumed = PPOTrainer(config, tmp_path / "resumed", resume=True, tensorboard=False)
+    assert [len(group["params"]) for group in resumed.optimizer.param_groups] == [len(g["params"]) for g in groups]
+    resumed.train()
+    assert resumed.iteration == straight.iteration == 4
+    assert_same_weights(weights(straight), weights(resumed))
+
+
 def test_overlapped_rollout_is_reproducible_and_resumes_exactly(tmp_path):
     config = tiny_config(total_steps=3 * 32 * 4, max_robots=2, num_envs=3, overlap_rollout=True)
     straight = PPOTrainer(config, tmp_path / "straight", tensorboard=False)

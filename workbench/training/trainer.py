@@ -179,6 +179,21 @@ def parameter_groups(model: torch.nn.Module, actor_lr_scale: float) -> list[dict
             {"params": list(model.critic.parameters()), "lr_scale": 1.0}]
 
 
+def split_single_parameter_group(saved: dict[str, Any], optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+    """An optimizer state written before actor and critic had their own groups (one group of all
+    parameters, actor first, as ``parameter_groups`` orders them) split like ``optimizer``'s groups, so
+    such a run resumes exactly; any other state is returned as it is."""
+    saved_groups, groups = saved["param_groups"], optimizer.param_groups
+    sizes = [len(group["params"]) for group in groups]
+    if len(saved_groups) != 1 or len(groups) == 1 or len(saved_groups[0]["params"]) != sum(sizes):
+        return saved  # load_state_dict accepts it or reports the mismatch
+    indices, split, start = saved_groups[0]["params"], [], 0
+    for group, size in zip(groups, sizes):
+        split.append({**saved_groups[0], "params": indices[start : start + size], "lr_scale": group["lr_scale"]})
+        start += size
+    return {**saved, "param_groups": split}
+
+
 def obs_to_torch(obs: dict[str, np.ndarray], device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
     """Batched numpy observation dict -> float32 torch tensors on ``device`` (shares memory on CPU)."""
     return {key: torch.as_tensor(np.asarray(value, dtype=np.float32), device=device) for key, value in obs.items()}
@@ -675,7 +690,7 @@ class PPOTrainer:
                 raise WorkbenchError(f"the training robots are not those of the checkpoint ({detail})")
         try:
             self.model.load_state_dict(state["model"])
-            self.optimizer.load_state_dict(state["optimizer"])
+            self.optimizer.load_state_dict(split_single_parameter_group(state["optimizer"], self.optimizer))
             self.return_scaler.load_state_dict(state["return_scaler"])
             self.sampler.load_state_dict(state["sampler"])
             self.generator.set_state(state["generator"])
