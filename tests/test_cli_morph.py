@@ -226,3 +226,35 @@ def test_show(good_xml, capsys):
     assert main(["morph", "show", "gen-train-999"]) == 2
     _, err = capsys.readouterr()
     assert len(_lines(err)) == 1 and "gen-train-999" in err
+
+
+def test_generate_v1_reproduces_the_v1_suite(tmp_path):
+    from workbench.morphology.suites import SUITE_SPECS
+
+    seed = SUITE_SPECS["generated-train"].seed
+    assert main(["morph", "generate", "--n", "3", "--seed", str(seed), "--prefix", "gen-train",
+                 "--generator", "v1", "--out", str(tmp_path)]) == 0
+    assert [m.to_xml() for m in load_robots(tmp_path)] == [m.to_xml() for m in suite("generated-train")[:3]]
+
+
+def test_stats_prints_sets_side_by_side_and_json(tmp_path, capsys):
+    assert main(["morph", "generate", "--n", "5", "--seed", "3", "--out", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert main(["morph", "stats", "generated-train", str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:2] == ["generated-train", str(tmp_path)] and "published train" in lines[0]
+    width = len(lines[1].split()[0])  # the label column
+    rows = {line[:width].strip(): line[width:].split() for line in lines[2:]}
+    assert rows["mean limbs"][0] == "6.30" and rows["mean limbs"][2] == "8.07"
+    assert rows["robots"] == ["100", "5", "100"]
+    assert main(["morph", "stats", "--json", str(tmp_path)]) == 0
+    data = json.loads(capsys.readouterr().out)[str(tmp_path)]
+    robots = load_robots(tmp_path)
+    assert data["robots"] == 5 and data["mean_limbs"] == pytest.approx(np.mean([m.num_limbs for m in robots]))
+    assert sum(data["limb_histogram"].values()) == pytest.approx(1.0)
+
+
+def test_stats_missing_path_is_one_line(tmp_path, capsys):
+    code = subprocess.run([sys.executable, "-m", "workbench", "morph", "stats", str(tmp_path / "nope")],
+                          capture_output=True, text=True)
+    assert code.returncode != 0 and len(code.stderr.strip().splitlines()) == 1 and "nope" in code.stderr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import mujoco
 import numpy as np
 import pytest
@@ -71,11 +73,10 @@ def test_generated_sizes_cover_published_training_set(generated, unimal_dir):
     pub_dof = [m.num_joints for m in published]
     gen_limbs = [m.num_limbs for m in generated]
     gen_dof = [m.num_joints for m in generated]
-    assert min(gen_limbs) <= min(pub_limbs) and max(gen_limbs) >= max(pub_limbs)
-    assert min(gen_dof) <= min(pub_dof) and max(gen_dof) >= max(pub_dof)
-    # a spread like UNIMAL's, not a few extremes: most robots in the published range
-    inside = np.mean([min(pub_limbs) <= n <= max(pub_limbs) for n in gen_limbs])
-    assert inside > 0.7
+    # generator v2 draws the published limb-count histogram: inside its range, reaching both ends
+    # (the published set has a single 4-limb robot, so 200 draws may miss that end by one)
+    assert min(pub_limbs) <= min(gen_limbs) <= min(pub_limbs) + 1 and max(gen_limbs) == max(pub_limbs)
+    assert abs(np.mean(gen_dof) - np.mean(pub_dof)) <= 0.1 * np.mean(pub_dof)
 
 
 def test_symmetric_pairs_are_mirror_images(generated):
@@ -108,16 +109,18 @@ def test_suites_are_deterministic_disjoint_and_named():
     fp_test = {fingerprint(m) for m in test}
     assert len(fp_train) == 100 and len(fp_test) == 100 and not fp_train & fp_test
     # rebuilt from scratch, the suite is identical
-    from workbench.morphology.suites import SUITE_SEEDS
+    from workbench.morphology.generator import GENERATOR_V1
+    from workbench.morphology.suites import SUITE_SPECS
 
-    again = generate_robots(5, SUITE_SEEDS["generated-train"], prefix="gen-train")
+    again = generate_robots(5, SUITE_SPECS["generated-train"].seed, prefix="gen-train", spec=GENERATOR_V1)
     assert [m.to_xml() for m in again] == [m.to_xml() for m in train[:5]]
 
 
 def test_builtin_robot_names():
     assert builtin_robot("gen-train-003").name == "gen-train-003"
     assert load_robot("gen-test-010").name == "gen-test-010"
-    assert len(builtin_robot_names()) == 200
+    assert builtin_robot("gen2-test-042").name == "gen2-test-042"
+    assert len(builtin_robot_names()) == 400
     with pytest.raises(WorkbenchError, match="unknown built-in robot"):
         builtin_robot("gen-train-100")
 
@@ -140,3 +143,48 @@ def test_joint_axes_match_every_published_limb(unimal_dir):
                 np.testing.assert_allclose(ax, limb.joint_x.axis, atol=1e-9)
             if limb.joint_y is not None:
                 np.testing.assert_allclose(ay, limb.joint_y.axis, atol=1e-9)
+
+
+def test_v1_suites_keep_the_robots_existing_checkpoints_were_trained_on():
+    # The shipped teachers' robot snapshots are the first 12 of generated-train (generator v1).
+    from workbench.morphology.loading import load_robots
+
+    shipped = load_robots("checkpoints/teacher-ft/robots")
+    assert [m.name for m in shipped] == [f"gen-train-{i:03d}" for i in range(12)]
+    assert [m.to_xml() for m in shipped] == [m.to_xml() for m in suite("generated-train")[:12]]
+
+
+def _check_like_unimal(stats, reference):
+    from workbench.morphology.statistics import histogram_distance
+
+    assert abs(stats.mean_limbs - reference.mean_limbs) <= 0.1 * reference.mean_limbs
+    assert abs(stats.mean_dof - reference.mean_dof) <= 0.1 * reference.mean_dof
+    assert histogram_distance(stats.limb_histogram, reference.limb_histogram) <= 0.15
+    for kind, fraction in reference.joint_type_mix.items():
+        assert abs(stats.joint_type_mix[kind] - fraction) <= 0.06, kind
+
+
+@pytest.mark.parametrize("name", ["generated-train-v2", "generated-test-v2"])
+def test_v2_suites_match_the_published_training_distribution(name):
+    from workbench.morphology.statistics import robot_set_stats, unimal_train_stats
+
+    stats = robot_set_stats(suite(name))
+    _check_like_unimal(stats, unimal_train_stats())
+    published = Path(__file__).resolve().parents[1] / ".." / "shared" / "unimal" / "train" / "xml"
+    if published.is_dir():  # the committed figures are the published set's
+        measured = robot_set_stats(load_robots(str(published)))
+        assert measured == unimal_train_stats()
+        _check_like_unimal(stats, measured)
+
+
+def test_v1_suite_is_smaller_than_unimal_so_the_check_can_fail():
+    from workbench.morphology.statistics import robot_set_stats, unimal_train_stats
+
+    with pytest.raises(AssertionError):
+        _check_like_unimal(robot_set_stats(suite("generated-train")), unimal_train_stats())
+
+
+def test_v2_test_suite_is_disjoint_from_v2_training_suite():
+    train = {fingerprint(m) for m in suite("generated-train-v2")}
+    test = {fingerprint(m) for m in suite("generated-test-v2")}
+    assert len(train) == 100 and len(test) == 100 and not train & test

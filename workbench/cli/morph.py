@@ -7,6 +7,8 @@
   reported; the exit status is 1 when any file was invalid, 2 when a path or name
   does not exist, 0 otherwise.
 - ``show ROBOT``: one robot's limb table.
+- ``stats PATH...``: the distribution of one or more robot sets side by side (limbs, DoF,
+  limb-count histogram, joint-type mix, height), with the published training set's figures.
 - ``generate --n N --seed S --out DIR``: N new robots (``DIR/xml``, ``DIR/metadata``).
 - ``mutate SRC... --per-robot K --seed S --out DIR``: K mutants of each source robot.
 """
@@ -14,6 +16,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -53,6 +56,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_show)
 
     p = sub.add_parser(
+        "stats",
+        help="print the distribution of robot sets side by side",
+        description=(
+            "For each robot set (directory, suite or file), print the number of robots, mean limbs and DoF, "
+            "the limb-count histogram, the joint-type mix (x, y, both) and the mean torso height, one column "
+            "per set, beside the committed figures of the published UNIMAL training set."
+        ),
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="directory, suite (e.g. generated-train-v2) or file")
+    p.add_argument("--json", action="store_true", help="print the statistics as JSON instead of a table")
+    p.set_defaults(func=run_stats)
+
+    p = sub.add_parser(
         "generate",
         help="generate new robots in the UNIMAL design space",
         description=(
@@ -64,6 +80,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--out", type=Path, required=True, help="output directory")
     p.add_argument("--prefix", default=None, help="name prefix (default gen-<seed>); robots are PREFIX-000, ...")
+    p.add_argument("--generator", choices=("v1", "v2"), default="v2",
+                   help="generator version: v2 (default) matches the published limb-count histogram; "
+                        "v1 made the robots of generated-train")
     p.set_defaults(func=run_generate)
 
     p = sub.add_parser(
@@ -205,29 +224,38 @@ def run_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_generate(args: argparse.Namespace) -> int:
-    from workbench.morphology.fingerprint import fingerprint
-    from workbench.morphology.generator import generate_robot
+def run_stats(args: argparse.Namespace) -> int:
+    from workbench.morphology import load_robots
+    from workbench.morphology.statistics import JOINT_TYPES, robot_set_stats, unimal_train_stats
 
-    import numpy as np
+    columns = {path: robot_set_stats(load_robots(path)) for path in args.paths}
+    if args.json:
+        print(json.dumps({path: stats.to_dict() for path, stats in columns.items()}, indent=2))
+        return 0
+    columns["published train (committed)"] = unimal_train_stats()
+    counts = sorted({k for stats in columns.values() for k in stats.limb_histogram})
+    rows: list[tuple] = [
+        ("robots", *(f"{s.robots:,}" for s in columns.values())),
+        ("mean limbs", *(f"{s.mean_limbs:.2f}" for s in columns.values())),
+        ("mean DoF", *(f"{s.mean_dof:.2f}" for s in columns.values())),
+        ("mean height (m)", *(f"{s.mean_height:.2f}" for s in columns.values())),
+    ]
+    rows += [(f"{k} limbs", *(f"{s.limb_histogram.get(k, 0.0):.0%}" for s in columns.values())) for k in counts]
+    rows += [(f"joints {kind}", *(f"{s.joint_type_mix[kind]:.0%}" for s in columns.values())) for kind in JOINT_TYPES]
+    print(_table(rows, ("", *columns)))
+    return 0
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    from workbench.morphology.generator import GENERATOR_V1, GENERATOR_V2, generate_robots
 
     if args.n < 1:
         raise WorkbenchError(f"--n must be at least 1, got {args.n}")
-    prefix = args.prefix or f"gen-{args.seed}"
-    seen: set[str] = set()
-    written = 0
-    for i in _progress(range(args.n), args.n, "generating"):
-        attempt = 0
-        while True:
-            morph = generate_robot(np.random.default_rng([args.seed, i, attempt]), name=f"{prefix}-{i:03d}")
-            fp = fingerprint(morph)
-            if fp not in seen:
-                break
-            attempt += 1
-        seen.add(fp)
-        morph.save(args.out / "xml" / f"{morph.name}.xml", extra_metadata={"seed": [args.seed, i, attempt]})
-        written += 1
-    print(f"wrote {written} robots to {args.out}/xml (metadata in {args.out}/metadata)")
+    spec = GENERATOR_V2 if args.generator == "v2" else GENERATOR_V1
+    robots = generate_robots(args.n, args.seed, prefix=args.prefix or f"gen-{args.seed}", spec=spec)
+    for morph in _progress(robots, len(robots), "writing"):
+        morph.save(args.out / "xml" / f"{morph.name}.xml", extra_metadata=morph.metadata)
+    print(f"wrote {len(robots)} robots to {args.out}/xml (metadata in {args.out}/metadata)")
     return 0
 
 

@@ -17,7 +17,7 @@ then stand higher than MAX_TORSO_HEIGHT are redrawn.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -42,10 +42,38 @@ from workbench.morphology.model import (
     Torso,
 )
 
-# Target limb counts (torso excluded) and their weights: a spread like UNIMAL's
-# (published training robots: 4-10 limbs, most 7-9) with tails on both sides.
-TARGET_LIMBS = (3, 4, 5, 6, 7, 8, 9, 10, 11)
-TARGET_WEIGHTS = (0.05, 0.08, 0.10, 0.12, 0.15, 0.16, 0.14, 0.11, 0.09)
+
+
+@dataclass(frozen=True)
+class GeneratorSpec:
+    """How many limbs a generated robot aims for, and whether it must reach that count.
+
+    Versions are kept side by side because shipped checkpoints were trained on robots of
+    the first one: a suite names its spec, so its robots never change.
+    """
+
+    target_limbs: tuple[int, ...]  # limb counts (torso excluded) a robot may aim for
+    target_weights: tuple[float, ...]  # their probabilities
+    exact_count: bool  # redraw a robot whose growth stopped short of its target
+    max_growth_failures: int  # failed growth steps before a robot stops growing
+
+
+# v1: a spread with tails on both sides. Growth often stops short of the target, so its
+# robots are smaller than UNIMAL's (mean 6.3 limbs, 8.3 DoF against 8.1 and 10.7).
+GENERATOR_V1 = GeneratorSpec(
+    target_limbs=(3, 4, 5, 6, 7, 8, 9, 10, 11),
+    target_weights=(0.05, 0.08, 0.10, 0.12, 0.15, 0.16, 0.14, 0.11, 0.09),
+    exact_count=False,
+    max_growth_failures=5,
+)
+# v2: the limb-count histogram of the 100 published UNIMAL training robots, reached exactly
+# (`workbench morph stats ../shared/unimal/train`; committed in unimal_train_stats.json).
+GENERATOR_V2 = GeneratorSpec(
+    target_limbs=(4, 5, 6, 7, 8, 9, 10),
+    target_weights=(0.01, 0.05, 0.08, 0.16, 0.28, 0.26, 0.16),
+    exact_count=True,
+    max_growth_failures=20,
+)
 # Joint kinds per limb: x only, y only, both (published frequencies ~0.30/0.38/0.32).
 JOINT_KINDS = ("x", "y", "xy")
 JOINT_KIND_WEIGHTS = (0.30, 0.38, 0.32)
@@ -197,36 +225,46 @@ def renumber(morph: Morphology) -> Morphology:
     )
 
 
-def _grow_robot(rng: np.random.Generator, name: str) -> Morphology | None:
-    target = int(rng.choice(TARGET_LIMBS, p=TARGET_WEIGHTS))
+def sample_target_limbs(rng: np.random.Generator, spec: GeneratorSpec) -> int:
+    return int(rng.choice(spec.target_limbs, p=spec.target_weights))
+
+
+def _grow_robot(rng: np.random.Generator, name: str, spec: GeneratorSpec, target: int | None) -> Morphology | None:
+    if target is None:
+        target = sample_target_limbs(rng, spec)
     torso = Torso(density=float(DENSITY_CHOICES[rng.integers(len(DENSITY_CHOICES))]))
     limb_density = float(DENSITY_CHOICES[rng.integers(len(DENSITY_CHOICES))])
     morph = Morphology(name=name, torso=torso, limbs=())
     failures = 0
-    while morph.num_limbs < target and failures < 5:
+    while morph.num_limbs < target and failures < spec.max_growth_failures:
         grown = grow(morph, rng, max_new=target - morph.num_limbs, density=limb_density)
         if grown is None:
             failures += 1
             continue
         morph = grown[0]
-    if morph.num_limbs < 2:
+    if morph.num_limbs < 2 or (spec.exact_count and morph.num_limbs != target):
         return None
     return morph
 
 
-def generate_robot(rng_or_seed, name: str | None = None, check_mujoco: bool = True) -> Morphology:
+def generate_robot(
+    rng_or_seed, name: str | None = None, check_mujoco: bool = True, spec: GeneratorSpec = GENERATOR_V2
+) -> Morphology:
     """A random valid robot in the UNIMAL design space.
 
     ``rng_or_seed``: a numpy Generator (consumed) or a seed (int or sequence of ints).
-    The same seed always gives the same robot.
+    The same seed and spec always give the same robot.
     """
     from workbench.morphology.validation import contacts_at_rest
 
     rng = _as_rng(rng_or_seed)
     if name is None:
         name = f"gen-{rng_or_seed}" if not isinstance(rng_or_seed, np.random.Generator) else "gen"
+    # An exact spec keeps its drawn limb count through redraws; otherwise large robots, which
+    # fail the checks more often, would be under-represented.
+    target = sample_target_limbs(rng, spec) if spec.exact_count else None
     for _ in range(100):
-        morph = _grow_robot(rng, name)
+        morph = _grow_robot(rng, name, spec, target)
         if morph is None:
             continue
         morph = place_torso(renumber(morph))
@@ -238,7 +276,9 @@ def generate_robot(rng_or_seed, name: str | None = None, check_mujoco: bool = Tr
     raise RuntimeError("could not generate a valid robot")  # pragma: no cover - practically unreachable
 
 
-def generate_robots(n: int, seed: int, prefix: str | None = None, exclude_fingerprints=()) -> list[Morphology]:
+def generate_robots(
+    n: int, seed: int, prefix: str | None = None, exclude_fingerprints=(), spec: GeneratorSpec = GENERATOR_V2
+) -> list[Morphology]:
     """``n`` distinct robots (by fingerprint) from ``seed``; robot i is named ``{prefix}-{i:03d}``."""
     from workbench.morphology.fingerprint import fingerprint
 
@@ -248,7 +288,7 @@ def generate_robots(n: int, seed: int, prefix: str | None = None, exclude_finger
     for i in range(n):
         attempt = 0
         while True:
-            morph = generate_robot(np.random.default_rng([seed, i, attempt]), name=f"{prefix}-{i:03d}")
+            morph = generate_robot(np.random.default_rng([seed, i, attempt]), name=f"{prefix}-{i:03d}", spec=spec)
             fp = fingerprint(morph)
             if fp not in seen:
                 break
