@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -35,7 +36,16 @@ def _floats(text: str | None, n: int, what: str) -> tuple[float, ...]:
         raise _Invalid(f"{what} is not numeric: {text!r}") from None
     if len(values) != n:
         raise _Invalid(f"{what} needs {n} numbers, got {len(values)}")
+    if not all(math.isfinite(v) for v in values):
+        raise _Invalid(f"{what} is not finite: {text!r}")
     return values
+
+
+def _positive(value: float, what: str) -> float:
+    """Sizes, masses, densities and gears must be > 0: MuJoCo would accept some and simulate nonsense."""
+    if value <= 0:
+        raise _Invalid(f"{what} must be positive, got {value:g}")
+    return value
 
 
 def _float(text: str | None, what: str, default: float | None = None) -> float:
@@ -49,7 +59,7 @@ def _float(text: str | None, what: str, default: float | None = None) -> float:
 def _default_density(root: ET.Element) -> float:
     for geom in root.findall("default/geom"):
         if geom.get("density") is not None:
-            return _float(geom.get("density"), "default geom density")
+            return _positive(_float(geom.get("density"), "default geom density"), "default geom density")
     return 1000.0  # MuJoCo's default
 
 
@@ -72,7 +82,10 @@ def _parse_limb(body: ET.Element, parent: int | None, default_density: float) ->
     radius = _floats(geom.get("size"), 1, f"size of {name}")[0] if geom.get("size") else None
     if radius is None:
         raise _Invalid(f"geom of {name} has no size (radius)")
-    density = _float(geom.get("density"), f"density of {name}", default_density)
+    _positive(radius, f"size of {name}")
+    if fromto[:3] == fromto[3:]:
+        raise _Invalid(f"fromto of {name} has zero length: {geom.get('fromto')!r}")
+    density = _positive(_float(geom.get("density"), f"density of {name}", default_density), f"density of {name}")
     joints: dict[str, Joint] = {}
     for joint in body.findall("joint"):
         jname = joint.get("name", "")
@@ -85,6 +98,8 @@ def _parse_limb(body: ET.Element, parent: int | None, default_density: float) ->
         if kind in joints:
             raise _Invalid(f"joint {jname} appears twice")
         rng = _floats(joint.get("range"), 2, f"range of {jname}")
+        if rng[0] >= rng[1]:
+            raise _Invalid(f"range of {jname} is inverted or empty: {joint.get('range')!r}")
         joints[kind] = Joint(
             axis=_floats(joint.get("axis", "0 0 1"), 3, f"axis of {jname}"),  # type: ignore[arg-type]
             range=rng,  # type: ignore[arg-type]
@@ -164,7 +179,7 @@ def parse_root(root: ET.Element, name: str, metadata: dict[str, Any] | None = No
             raise _Invalid(f"motor {motor.get('name', '?')!r} drives unknown joint {target!r}")
         if target in gears:
             raise _Invalid(f"joint {target} has two motors")
-        gears[target] = _float(motor.get("gear"), f"gear of motor {target}", 1.0)
+        gears[target] = _positive(_float(motor.get("gear"), f"gear of motor {target}", 1.0), f"gear of motor {target}")
     if len(gears) > MAX_MOTORS:
         raise _Invalid(f"too many motors: {len(gears)} (at most {MAX_MOTORS})")
     missing = sorted(joint_names - set(gears))
