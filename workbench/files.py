@@ -1,4 +1,4 @@
-"""Atomic file writes: a reader sees the old file or the complete new one, never a torn one.
+"""Atomic file writes (a reader sees the old file or the complete new one, never a torn one) and checksums.
 
 Every file the workbench writes (checkpoints, datasets' manifests, metrics, CSV tables,
 exported MLPs) goes through :func:`atomic_write`, so a run killed at any moment loses
@@ -7,6 +7,7 @@ nothing already written. No heavy imports here: ``workbench.deploy`` (numpy only
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -41,6 +42,15 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
 
 def atomic_write_text(path: str | Path, text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 22) -> str:
+    """Hex sha256 of a file's bytes (read in 4 MiB chunks)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _umask() -> int:

@@ -19,7 +19,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -29,6 +28,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from workbench.errors import WorkbenchError
+from workbench.files import sha256_file  # noqa: F401  (storage.sha256_file: the dataset's checksum)
 
 FORMAT_NAME = "hyperdistill-workbench-dataset"
 FORMAT_VERSION = 1
@@ -40,16 +40,6 @@ SHARDS_DIR = "shards"
 # Per-transition arrays (rows sorted by robot) and per-robot static arrays of a shard.
 TRANSITION_ARRAYS = ("proprioceptive", "heightmap", "action_mean", "robot")
 ROBOT_ARRAYS = ("context", "limb_mask", "action_mask")
-CHUNK = 1 << 22
-
-
-def sha256_file(path: str | Path) -> str:
-    """Hex sha256 of a file's bytes (read in 4 MiB chunks)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def write_json_atomic(path: str | Path, data: Any) -> None:

@@ -4,7 +4,9 @@ A universal policy learns slowly from PPO alone on this CPU; a small MLP trained
 learns that robot fast. ``train_specialists`` trains one such run per robot, each an ordinary
 ``train-teacher`` run directory (``OUT/<robot>/``), so every run is resumable on its own and a rerun
 of the same command skips finished robots and resumes unfinished ones. ``jobs`` runs go side by side
-in separate processes (each single-threaded by the configuration).
+in separate processes (each single-threaded by the configuration). A run that finishes here is made
+compact (``training.compact``: actor-only ``policy.pt`` and checksums), the form that is committed, and a
+rerun skips a compact run only once its checksums match.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from workbench.errors import WorkbenchError
+from workbench.training.compact import compact_run, is_compact, verify_compact_run
 from workbench.training.config import PPOConfig
 
 
@@ -78,6 +81,8 @@ def _finished_run(run_dir: Path, config: PPOConfig) -> SpecialistResult | None:
 
     if not ((run_dir / POLICY_FILE).is_file() and (run_dir / CONFIG_FILE).is_file()):
         return None
+    if is_compact(run_dir):
+        verify_compact_run(run_dir)
     saved = _relocated(PPOConfig.load_json(run_dir / CONFIG_FILE), config)
     last = last_metrics_row(run_dir)
     if last is None or int(last["env_steps"]) < saved.total_steps:
@@ -110,6 +115,7 @@ def _train_one(job: tuple[dict[str, Any], str]) -> SpecialistResult:
             config.save_json(run_dir / CONFIG_FILE)
     trainer = PPOTrainer(config, run_dir, resume=resume, tensorboard=False)
     trainer.train(progress=False)
+    compact_run(run_dir)
     return SpecialistResult(
         robot=run_dir.name,
         run_dir=run_dir,
