@@ -64,17 +64,19 @@ class Actor(nn.Module):
             self.archs = [tuple(int(w) for w in rng.choice(WIDTHS, size=int(rng.integers(1, 5))))
                           for _ in range(self.num_archs)]
 
-    def generate(self, arch: Architecture) -> list[torch.Tensor]:
-        return self.hypernet(build_graph(arch, self.obs_dim, self.act_dim))
+    def generate(self, archs: list[Architecture]) -> list[list[torch.Tensor]]:
+        """The generated ``[W0, b0, ...]`` of each architecture (one batched hypernetwork pass)."""
+        return self.hypernet([build_graph(a, self.obs_dim, self.act_dim) for a in archs])
 
     def head(self, obs: torch.Tensor, arch: Architecture | None = None) -> torch.Tensor:
         """(B, obs_dim) -> (B, 2A); the GHP splits the batch among ``self.archs`` unless ``arch`` is given."""
         if self.kind == "mlp":
             return self.net(obs)
         if arch is not None:
-            return mlp_forward(self.generate(arch), obs)
-        chunks = obs.tensor_split(min(len(self.archs), len(obs)))
-        return torch.cat([mlp_forward(self.generate(a), c) for a, c in zip(self.archs, chunks)])
+            return mlp_forward(self.generate([arch])[0], obs)
+        archs = self.archs[: len(obs)]
+        chunks = obs.tensor_split(len(archs))                      # contiguous sub-batches, one per arch
+        return torch.cat([mlp_forward(p, c) for p, c in zip(self.generate(archs), chunks)])
 
     def forward(self, obs: torch.Tensor, arch: Architecture | None = None, deterministic: bool = False
                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -84,4 +86,4 @@ class Actor(nn.Module):
         """The plain MLP's ``[W0, b0, ...]`` (the generated ones for the GHP)."""
         if self.kind == "mlp":
             return [p for m in self.net if isinstance(m, nn.Linear) for p in (m.weight, m.bias)]
-        return self.generate(arch)
+        return self.generate([arch])[0]
