@@ -84,7 +84,7 @@ class Trainer:
         self.opts = {"q": torch.optim.Adam(list(self.qf1.parameters()) + list(self.qf2.parameters()), lr=s.q_lr),
                      "actor": torch.optim.Adam(self.actor.parameters(), lr=s.policy_lr),
                      "alpha": torch.optim.Adam([self.log_alpha], lr=s.q_lr)}
-        self.buffer = ReplayBuffer(min(s.buffer_size, cfg.total_steps), obs_dim, act_dim, cfg.buffer_float16)
+        self.buffer = ReplayBuffer(s.buffer_size, obs_dim, act_dim, cfg.buffer_float16)
         self.rng = np.random.default_rng(cfg.seed)
         self.step, self.updates, self.episode = 0, 0, 0
 
@@ -114,7 +114,7 @@ class Trainer:
         out.mkdir(parents=True, exist_ok=True)
         if resume:
             state = load_state(out / "checkpoint.pt", RUN_FORMAT)
-            if state["config"] != self.cfg.to_dict():
+            if {**state["config"], "total_steps": 0} != {**self.cfg.to_dict(), "total_steps": 0}:
                 raise WorkbenchError("--resume with a different configuration than the run's config.json", out)
             self.load_state_dict(state)
         else:
