@@ -134,6 +134,10 @@ class GeneratedMLP:
         b_out = np.zeros(ACTION_DIM, dtype=np.float32)
         b_out[actions] = a["output_bias"]
         self._w_out, self._b_out = w_out, b_out
+        # Optional squash of the real action slots: tanh(out) * action_scale + action_bias (small policies).
+        self._squash = None
+        if "action_scale" in a:
+            self._squash = (actions, np.asarray(a["action_scale"], np.float32), np.asarray(a["action_bias"], np.float32))
 
     def act(self, observation: Mapping[str, Any], check: bool = False) -> np.ndarray:
         """Action mean for one observation (24,) or a batch (B, 24). ``check=True`` verifies that the
@@ -170,6 +174,9 @@ class GeneratedMLP:
             h = y
         out = h @ self._w_out
         out += self._b_out
+        if self._squash is not None:
+            slots, scale, bias = self._squash
+            out[..., slots] = np.tanh(out[..., slots]) * scale + bias
         return out
 
     __call__ = act
