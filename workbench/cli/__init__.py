@@ -31,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "average_weights",
     "results",
     "curves",
+    "transfer_curve",
     "ghp",
 )
 
