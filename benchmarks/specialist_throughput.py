@@ -20,7 +20,6 @@ of steps (checkpoints/README.md). Benchmarks are not tests: nothing here asserts
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -36,6 +35,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: see workben
 import torch  # noqa: E402
 
 from ppo_throughput import sim_rate  # noqa: E402
+from workbench.cli._overrides import parse_overrides  # noqa: E402
 from workbench.training.config import PPOConfig, get_training_config  # noqa: E402
 from workbench.training.trainer import PPOTrainer, load_training_robots  # noqa: E402
 
@@ -66,13 +66,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
 
-    overrides = {}
-    for item in args.overrides:
-        key, _, raw = item.partition("=")
-        try:
-            overrides[key] = json.loads(raw)
-        except ValueError:
-            overrides[key] = raw
+    overrides = parse_overrides(args.overrides)
     baseline = get_training_config(args.baseline, robots=args.robot)
     candidate = get_training_config(args.config, robots=args.robot, **overrides)
     if baseline.num_envs != candidate.num_envs or baseline.sim_threads != candidate.sim_threads:
