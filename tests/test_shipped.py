@@ -25,6 +25,25 @@ STUDENTS = ("hyperdistill", "mlp", "tf-compressed", "modumorph-compressed")
 ROBOT_SETS = ("train", "near-unseen", "generated-test", "unimal-test")
 
 
+def assert_figures_come_back(fresh: pd.DataFrame, shipped: pd.DataFrame) -> None:
+    """A fresh evaluation gives the shipped per-robot figures within their sampling error.
+
+    On the machine that wrote a CSV the same seed gives the same figures to the bit (tested in
+    test_evaluate and test_dagger). Another CPU type does not: MuJoCo's and torch's kernels dispatch
+    on the instruction set (AVX2, AVX-512), the last bits of a float differ, and contact dynamics
+    amplify them over a 1,000-step episode until an episode ends elsewhere. So each robot's mean must
+    lie within 4 standard errors of the difference (both CSVs' std over their episodes) and the mean
+    over robots within 3; a robot whose episodes all end alike (std 0) must agree to 2%."""
+    assert list(fresh["robot"]) == list(shipped["robot"])
+    assert list(fresh["episodes"]) == list(shipped["episodes"])
+    n = shipped["episodes"].to_numpy()
+    variance = (fresh["std_return"].to_numpy() ** 2 + shipped["std_return"].to_numpy() ** 2) / n
+    difference = fresh["mean_return"].to_numpy() - shipped["mean_return"].to_numpy()
+    slack = 0.02 * np.abs(shipped["mean_return"].to_numpy()) + 1.0
+    assert np.all(np.abs(difference) <= 4 * np.sqrt(variance) + slack), list(zip(shipped["robot"], difference))
+    assert abs(difference.mean()) <= 3 * np.sqrt(variance.sum()) / len(n) + slack.mean(), difference.mean()
+
+
 def test_teacher_is_the_dagger_trained_warm_start_of_its_shipped_specialists() -> None:
     """The shipped teacher's chain: one PPO specialist per training robot, distilled into one ModuMorph
     (`workbench warm-start`), then two DAgger rounds on that warm start (`workbench dagger`, the
@@ -96,8 +115,7 @@ def test_teacher_figures_come_back_on_a_fresh_evaluation() -> None:
     robots = load_robots(CHECKPOINTS.parent / entry["robots_spec"])  # recorded relative to the repository
     fresh = evaluate_policy(TEACHER / "policy.pt", robots, task=entry["task"], episodes=entry["episodes"],
                             seed=entry["seed"])
-    assert list(fresh["robot"]) == list(shipped["robot"])
-    np.testing.assert_allclose(fresh["mean_return"], shipped["mean_return"], rtol=1e-3, atol=1e-2)
+    assert_figures_come_back(fresh, shipped)
 
 
 def test_wide_teacher_is_the_wide_dagger_policy_and_beats_the_students_teacher() -> None:
@@ -120,8 +138,7 @@ def test_wide_teacher_is_the_wide_dagger_policy_and_beats_the_students_teacher()
         assert ours > theirs, robot_set
     shipped = pd.read_csv(wide / "eval-train.csv")
     fresh = evaluate_policy(wide / "policy.pt", load_robots(wide / "robots"), episodes=8, seed=0)
-    assert list(fresh["robot"]) == list(shipped["robot"])
-    np.testing.assert_allclose(fresh["mean_return"], shipped["mean_return"], rtol=1e-3, atol=1e-2)
+    assert_figures_come_back(fresh, shipped)
 
 
 def test_app_pages_run_on_the_shipped_checkpoints(monkeypatch) -> None:
@@ -166,4 +183,4 @@ def test_averaged_hn_is_the_mean_of_its_rounds_and_its_figures_come_back() -> No
     robots = load_robots(CHECKPOINTS.parent / entry["robots_spec"])
     policy = deployed_hypernetwork_adapter(CHECKPOINTS.parent / entry["policy"])
     fresh = evaluate_policy(policy, robots, task=entry["task"], episodes=entry["episodes"], seed=entry["seed"])
-    np.testing.assert_allclose(fresh["mean_return"], shipped["mean_return"], rtol=1e-3, atol=1e-2)
+    assert_figures_come_back(fresh, shipped)
