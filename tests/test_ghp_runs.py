@@ -72,3 +72,14 @@ def test_bad_input_is_one_line_and_nonzero(tmp_path):
         r = subprocess.run([sys.executable, "-m", "workbench", "ghp", *cmd], capture_output=True, text=True)
         assert r.returncode != 0
         assert len(r.stderr.strip().splitlines()) == 1 and r.stderr.startswith("error:"), r.stderr
+
+
+def test_sweep_of_the_plain_actor_is_its_one_architecture(tmp_path):
+    """`ghp sweep` on an `--actor mlp` run: one row, the 256x256 actor's own size (it crashed before)."""
+    torch.set_num_threads(1)
+    Trainer(TrainConfig(total_steps=70, **{**TINY, "actor": "mlp"})).run(tmp_path / "m", progress=False)
+    done = subprocess.run([sys.executable, "-m", "workbench", "ghp", "sweep", "--run", str(tmp_path / "m"),
+                           "--episodes", "2"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    lines = (tmp_path / "m" / "sweep.csv").read_text().splitlines()
+    assert len(lines) == 2 and lines[1].startswith('"256,256",70406,'), lines

@@ -93,16 +93,11 @@ def run_sweep(args: argparse.Namespace) -> int:
             raise WorkbenchError("--architectures must be positive")
     archs = stratified_sample(n, actor.obs_dim, actor.act_dim, cfg.seed) if actor.kind == "ghp" else [None]
     rows = sweep(actor, envs.make(cfg.env), archs, args.episodes)
-    if actor.kind == "mlp":
-        from workbench.small_policies.sweep import SweepRow
-        from workbench.small_policies.space import count
-        c = count((256, 256), actor.obs_dim, actor.act_dim)
-        rows = [SweepRow((256, 256), c.params, c.flops, rows[0].mean_return, rows[0].stderr)]
     out = args.out or args.run / "sweep.csv"
     write_csv(out, rows)
     best = max(rows, key=lambda r: r.mean_return)
     small = smallest_within(rows)
-    pareto_figure(rows, small, f"{cfg.env}: {cfg.actor}").write_html(out.with_suffix(".html"), include_plotlyjs="cdn")
+    pareto_figure(rows, small, f"{cfg.env}: {cfg.actor}").write_html(out.with_suffix(".html"), include_plotlyjs=True)
     print(f"swept {len(rows)} architectures x {args.episodes} episodes: {out}")
     print(f"best: {','.join(map(str, best.architecture))} {best.params:,} params, return {best.mean_return:.1f}")
     print(f"smallest within 90% of best: {','.join(map(str, small.architecture))} {small.params:,} params, "

@@ -64,9 +64,10 @@ def sweep(actor: Actor, env: gym.Env, archs: list[Architecture], episodes: int, 
     rows = []
     for arch in tqdm(archs, desc="ghp sweep", unit="arch", disable=not progress):
         returns = np.array([episode_return(actor, env, arch, seed + e) for e in range(episodes)])
-        c = count(arch, actor.obs_dim, actor.act_dim)
+        shape = arch or actor.archs[0]  # the plain actor has one architecture of its own (256x256)
+        c = count(shape, actor.obs_dim, actor.act_dim)
         se = float(returns.std(ddof=1) / math.sqrt(episodes)) if episodes > 1 else float("nan")
-        rows.append(SweepRow(arch, c.params, c.flops, float(returns.mean()), se))
+        rows.append(SweepRow(shape, c.params, c.flops, float(returns.mean()), se))
     return rows
 
 
