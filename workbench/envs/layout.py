@@ -21,12 +21,15 @@ heightmap        (1410,)         VT and Obstacle only: terrain heights around to
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from workbench.morphology.encoding import (  # noqa: F401  (re-exported: the layout's names)
+    ACTION_DIM,
+    CONTEXT,
+    JOINTS_PER_LIMB,
+    MAX_LIMBS,
+    MAX_MOTORS,
+    FieldLayout,
+)
 
-MAX_LIMBS = 12  # torso included
-JOINTS_PER_LIMB = 2  # x joint, then y joint
-ACTION_DIM = MAX_LIMBS * JOINTS_PER_LIMB  # 24 padded action slots
-MAX_MOTORS = 16  # design-space limit on real motors
 HEIGHTMAP_SHAPE = (30, 47)  # (ahead/behind samples, left/right samples)
 HEIGHTMAP_SIZE = HEIGHTMAP_SHAPE[0] * HEIGHTMAP_SHAPE[1]  # 1410
 
@@ -35,28 +38,6 @@ OBS_CONTEXT = "context"
 OBS_LIMB_MASK = "limb_mask"
 OBS_ACTION_MASK = "action_mask"
 OBS_HEIGHTMAP = "heightmap"
-
-
-@dataclass(frozen=True)
-class FieldLayout:
-    """An ordered list of named fields packed into one feature vector."""
-
-    fields: tuple[tuple[str, int], ...]
-
-    @property
-    def size(self) -> int:
-        return sum(width for _, width in self.fields)
-
-    def slice(self, name: str) -> slice:
-        start = 0
-        for field_name, width in self.fields:
-            if field_name == name:
-                return slice(start, start + width)
-            start += width
-        raise KeyError(f"no field {name!r} in layout")
-
-    def names(self) -> tuple[str, ...]:
-        return tuple(name for name, _ in self.fields)
 
 
 def _joint_fields(prefix: str) -> tuple[tuple[str, int], ...]:
@@ -89,28 +70,6 @@ PROPRIOCEPTIVE = FieldLayout(
 )
 assert PROPRIOCEPTIVE.size == 52
 
-
-def _context_joint_fields(prefix: str) -> tuple[tuple[str, int], ...]:
-    return (
-        (f"{prefix}_range_onehot", 13),  # one of the 13 design-space range pairs
-        (f"{prefix}_axis", 3),
-        (f"{prefix}_gear_onehot", 4),  # gear in {150, 200, 250, 300}
-    )
-
-
-# Per-limb morphology context: 13 limb values + 2 x 20 joint values = 53.
-CONTEXT = FieldLayout(
-    (
-        ("body_pos", 3),  # absolute (summed from the torso) unless the relative variant is chosen
-        ("inertial_pos", 3),  # likewise absolute
-        ("inertial_quat", 4),
-        ("mass", 1),
-        ("shape", 2),
-        *_context_joint_fields("joint_x"),
-        *_context_joint_fields("joint_y"),
-    )
-)
-assert CONTEXT.size == 53
 
 # The 17-value "state only" subset of the proprioceptive features that the
 # distilled MLP students read: position, velocities and orientation of the body

@@ -19,6 +19,7 @@ import numpy as np
 from workbench.envs import layout as L
 from workbench.envs.config import EnvConfig
 from workbench.errors import WorkbenchError
+from workbench.morphology import Morphology, context_features, load_robot
 
 TORSO = "torso/0"
 SHARED_UNIMAL = Path(__file__).resolve().parents[2].parent / "shared" / "unimal"
@@ -42,31 +43,14 @@ class RobotSource:
     path: str | None = None
 
     def context(self, position: str = "absolute") -> np.ndarray:
-        """(12, 53) float32 context features (workbench.morphology.context_features)."""
+        """(12, 53) float32 context features (workbench.morphology.context_features); zeros (with a
+        warning) for a robot given as bare MJCF, which has no morphology to describe."""
         if self.morphology is not None:
-            try:
-                from workbench.morphology import context_features
-            except ImportError:  # pragma: no cover - morphology package incomplete
-                pass
-            else:
-                out = np.asarray(context_features(self.morphology, position=position), dtype=np.float32)
-                assert out.shape == (L.MAX_LIMBS, L.CONTEXT.size), out.shape
-                return out
-        warnings.warn(
-            f"{self.name}: workbench.morphology.context_features unavailable; context is zeros",
-            RuntimeWarning,
-            stacklevel=2,
-        )
+            out = np.asarray(context_features(self.morphology, position=position), dtype=np.float32)
+            assert out.shape == (L.MAX_LIMBS, L.CONTEXT.size), out.shape
+            return out
+        warnings.warn(f"{self.name}: no morphology, so the context is zeros", RuntimeWarning, stacklevel=2)
         return np.zeros((L.MAX_LIMBS, L.CONTEXT.size), np.float32)
-
-
-def _morphology_api():
-    try:
-        from workbench.morphology import Morphology  # noqa: F401
-        import workbench.morphology as morph_pkg
-    except ImportError:
-        return None
-    return morph_pkg
 
 
 def resolve_robot(robot: Any) -> RobotSource:
@@ -77,23 +61,19 @@ def resolve_robot(robot: Any) -> RobotSource:
         return RobotSource(name=str(robot.name), xml=robot.to_xml(), morphology=robot)
     if not isinstance(robot, (str, Path)):
         raise WorkbenchError(f"cannot make a robot from {type(robot).__name__}")
-    api = _morphology_api()
     path = Path(robot)
     if path.suffix.lower() == ".xml" or path.exists():
         if not path.is_file():
             raise WorkbenchError("no such robot XML file", path)
-        if api is not None:
-            morph = api.Morphology.from_xml(path)
-            return RobotSource(name=morph.name, xml=morph.to_xml(), morphology=morph, path=str(path))
-        return RobotSource(name=path.stem, xml=path.read_text(), morphology=None, path=str(path))
+        morph = Morphology.from_xml(path)
+        return RobotSource(name=morph.name, xml=morph.to_xml(), morphology=morph, path=str(path))
     name = str(robot)
-    if api is not None and hasattr(api, "load_robot"):
-        try:
-            morph = api.load_robot(name)
-        except WorkbenchError:
-            morph = None
-        if morph is not None:
-            return RobotSource(name=morph.name, xml=morph.to_xml(), morphology=morph)
+    try:
+        morph = load_robot(name)
+    except WorkbenchError:
+        morph = None
+    if morph is not None:
+        return RobotSource(name=morph.name, xml=morph.to_xml(), morphology=morph)
     for candidate in sorted(SHARED_UNIMAL.glob(f"*/xml/{name}.xml")):
         return resolve_robot(candidate)
     raise WorkbenchError(f"unknown robot {name!r} (give an XML path or a built-in robot name)")

@@ -41,6 +41,7 @@ from workbench.envs.physics import install_quiet_warning_handler
 from workbench.envs.robot import CompiledRobot, compile_robot, write_terrain
 from workbench.envs.terrain import heading_from_quat, heightmap_offsets, heightmaps
 from workbench.errors import WorkbenchError
+from workbench.morphology import load_robots
 
 
 # Episodes staged ahead per env: bulk staging amortises its per-call cost over more
@@ -59,10 +60,6 @@ def _as_robot_list(morphologies: Any) -> list:
     if isinstance(morphologies, (str, os.PathLike)):
         path = os.fspath(morphologies)
         if path.lower().endswith(".xml"):
-            return [path]
-        try:
-            from workbench.morphology import load_robots
-        except ImportError:  # pragma: no cover
             return [path]
         return list(load_robots(path))
     return [morphologies]

@@ -39,7 +39,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from workbench.envs.layout import ACTION_DIM, CONTEXT, MAX_LIMBS
+from workbench.morphology.encoding import ACTION_DIM, CONTEXT, MAX_LIMBS
 from workbench.morphology.model import GEAR_CHOICES, JOINT_RANGES, Joint, Limb, Morphology
 
 ABSOLUTE_POS_BOUND = 2.0

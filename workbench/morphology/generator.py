@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from workbench.envs.layout import MAX_LIMBS, MAX_MOTORS
+from workbench.morphology.encoding import MAX_LIMBS, MAX_MOTORS
 from workbench.morphology.geometry import (
     depth_first,
     direction,

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.envs.layout import MAX_LIMBS, MAX_MOTORS
+from workbench.morphology.encoding import MAX_LIMBS, MAX_MOTORS
 
 Vec3 = tuple[float, float, float]
 

@@ -22,7 +22,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from workbench.envs.layout import MAX_LIMBS, MAX_MOTORS
+from workbench.morphology.encoding import MAX_LIMBS, MAX_MOTORS
 from workbench.morphology.generator import _as_rng, grow, place_torso, sample_joint
 from workbench.morphology.geometry import joint_axes, limb_sites, site_of_child
 from workbench.morphology.model import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.envs.layout import MAX_LIMBS, MAX_MOTORS
+from workbench.morphology.encoding import MAX_LIMBS, MAX_MOTORS
 from workbench.morphology.model import Morphology
 
 _TOL = 1e-6

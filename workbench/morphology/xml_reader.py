@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from workbench.envs.layout import MAX_LIMBS, MAX_MOTORS
+from workbench.morphology.encoding import MAX_LIMBS, MAX_MOTORS
 from workbench.errors import WorkbenchError
 from workbench.morphology.model import (
     TORSO_NAME,
